@@ -1,0 +1,61 @@
+// Package testenv decides what a test does when something it needs is
+// missing: skip with a message on a developer's machine, fail where the test
+// run declared that the thing must be there.
+//
+// TRAWL_TEST_REQUIRE is a comma-separated list of requirement names
+// ("postgres", "shared", "btcd", "chromium") or "all". `make test` sets the
+// ones it installs, and sets "shared" when CI=true, so that nothing the CI
+// machine has is skipped silently. .ci/must-run.txt lists, in addition, the
+// tests that must have passed (see tools/testreport).
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Required reports whether the run declared name as required.
+func Required(name string) bool {
+	for _, r := range strings.Split(os.Getenv("TRAWL_TEST_REQUIRE"), ",") {
+		r = strings.TrimSpace(r)
+		if r == name || r == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+// Need skips t (or fails it, if name is required) when err is not nil.
+func Need(t testing.TB, name string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if Required(name) {
+		t.Fatalf("required %s is not available: %v", name, err)
+	}
+	t.Skipf("skipping: %s is not available (%v); set TRAWL_TEST_REQUIRE=%s to make this a failure", name, err, name)
+}
+
+// RepoRoot returns the repository root (the directory with go.mod).
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// SharedData returns the path of ../shared/data beside the repository, or
+// skips (fails when "shared" is required) if it is absent.
+func SharedData(t testing.TB, rel string) string {
+	t.Helper()
+	dir := os.Getenv("TRAWL_SHARED_DATA")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(), "..", "shared", "data")
+	}
+	p := filepath.Join(dir, rel)
+	_, err := os.Stat(p)
+	Need(t, "shared", err)
+	return p
+}
