@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/trawlhq/trawl/internal/config"
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+)
+
+// demoMarker marks a data dir as the demo's own, which the demo may wipe.
+const demoMarker = ".trawl-demo"
+
+func demoCommand() *command {
+	return &command{name: "demo", summary: "start a hub on a fresh embedded store with demo organizations and keys",
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return errs.E(errs.Invalid, "demo takes no arguments, got %q", args[0])
+			}
+			if e.cfg.DB != "" {
+				return errs.E(errs.Invalid, "the demo runs on the embedded store; unset --db / TRAWL_DB (use `trawl serve` for PostgreSQL)")
+			}
+			if e.cfg.Sources["data"] == config.FromDefault {
+				e.cfg.DataDir = "./trawl-demo"
+			}
+			if err := freshDemoDir(e.cfg.DataDir); err != nil {
+				return err
+			}
+			demo, err := seedDemo(ctx, e)
+			if err != nil {
+				return err
+			}
+			return e.serve(ctx, func(url string) {
+				demo.URL = url
+				e.print(demo, func(w io.Writer) { demo.writeText(w) })
+			})
+		}}
+}
+
+type demoInfo struct {
+	URL     string            `json:"url"`
+	DataDir string            `json:"data_dir"`
+	Keys    map[string]string `json:"keys"` // org name -> token
+}
+
+func (d *demoInfo) writeText(w io.Writer) {
+	fmt.Fprintf(w, "\ntrawl demo hub is running at %s  (data in %s; Ctrl-C stops it)\n\n", d.URL, d.DataDir)
+	fmt.Fprintf(w, "  hub operator admin key:        %s\n", d.Keys["hub"])
+	fmt.Fprintf(w, "  financial intelligence unit:   %s\n", d.Keys["fiu"])
+	fmt.Fprintf(w, "  exchange compliance:           %s\n\n", d.Keys["exchange"])
+	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/whoami\n", d.Keys["fiu"], d.URL)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/api/v1/orgs\n\n", d.Keys["hub"], d.URL)
+}
+
+// freshDemoDir empties dir if it is a previous demo's, and refuses to touch
+// any other non-empty directory.
+func freshDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		entries = nil
+	} else if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return errs.E(errs.Invalid, "%s is not empty and is not a demo directory; choose another with --data", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("created by `trawl demo`; the demo deletes this directory when it starts again\n"), 0o600)
+}
+
+func seedDemo(ctx context.Context, e *env) (*demoInfo, error) {
+	ids, err := e.identityService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &demoInfo{DataDir: e.cfg.DataDir, Keys: map[string]string{}}
+	orgs := []struct {
+		name, title string
+		operator    bool
+		role        identity.Role
+	}{
+		{"hub", "Demo hub operator", true, identity.RoleAdmin},
+		{"fiu", "Demo Financial Intelligence Unit", false, identity.RoleAnalyst},
+		{"exchange", "Demo Exchange (compliance)", false, identity.RoleAnalyst},
+	}
+	for _, o := range orgs {
+		if _, err := ids.CreateOrg(ctx, o.name, o.title, o.operator); err != nil {
+			return nil, err
+		}
+		_, token, err := ids.CreateKey(ctx, identity.KeyRequest{Org: o.name, Role: o.role, Name: "demo " + string(o.role)})
+		if err != nil {
+			return nil, err
+		}
+		d.Keys[o.name] = token
+	}
+	return d, nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/httpapi"
+	"github.com/trawlhq/trawl/internal/identity"
+)
+
+func serveCommand() *command {
+	return &command{name: "serve", summary: "run the hub's HTTP server",
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return errs.E(errs.Invalid, "serve takes no arguments, got %q", args[0])
+			}
+			return e.serve(ctx, nil)
+		}}
+}
+
+// serve runs the server until ctx is cancelled (SIGINT, SIGTERM), then lets
+// in-flight requests finish within the shutdown timeout. ready, if set, is
+// called with the base URL once the listener is open.
+func (e *env) serve(ctx context.Context, ready func(url string)) error {
+	cfg := e.cfg.Config
+	store, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	ids := identity.NewService(store, cfg.KeyCacheTTL, nil)
+	api := httpapi.New(httpapi.Options{
+		Identity:  ids,
+		Ready:     store.Ping,
+		Logger:    e.log,
+		MaxBody:   cfg.MaxBody,
+		RateLimit: cfg.RateLimit,
+		RateBurst: cfg.RateBurst,
+		Version:   version,
+	})
+	hs := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another address with --listen)", cfg.Listen, err)
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	e.log.Info("listening", "url", url, "store", store.Dialect(), "tls", cfg.TLSCert != "")
+	if ready != nil {
+		ready(url)
+	}
+	if e.m.Listening != nil {
+		e.m.Listening(url)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	e.log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	e.log.Info("stopped")
+	return nil
+}

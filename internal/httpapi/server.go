@@ -1,0 +1,369 @@
+// Package httpapi is trawl's HTTP transport: the REST API under /api/v1,
+// health and metrics endpoints, and the middleware every request passes
+// (recovery, request ids, access logs, metrics, authentication, per-key rate
+// limits and body limits). Handlers return errors; statusOf maps them to
+// statuses in one place. Later transports (TAXII, the web UI) mount on the
+// same Server so that they share authentication and limits.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+)
+
+// Options configure a Server.
+type Options struct {
+	Identity  *identity.Service
+	Ready     func(ctx context.Context) error // checks dependencies for /readyz
+	Logger    *slog.Logger
+	MaxBody   int64   // bytes
+	RateLimit float64 // requests/s per key; 0 disables
+	RateBurst int
+	Version   string
+	Now       func() time.Time
+}
+
+// Server serves trawl's HTTP API.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	id      *identity.Service
+	limiter *limiter
+	mux     *http.ServeMux
+	routes  []string // registered patterns, for the OpenAPI check
+	reg     *prometheus.Registry
+	m       metrics
+	handler http.Handler
+}
+
+type metrics struct {
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	inFlight    prometheus.Gauge
+	authFail    prometheus.Counter
+	rateLimited prometheus.Counter
+}
+
+// New builds a Server.
+func New(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 16 << 20
+	}
+	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s.limiter = newLimiter(o.RateLimit, o.RateBurst, o.Now)
+	s.m = metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trawl_http_requests_total", Help: "HTTP requests by method, route and status."},
+			[]string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trawl_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"}),
+		inFlight:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "trawl_http_in_flight_requests", Help: "Requests being served."}),
+		authFail:    prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_auth_failures_total", Help: "Requests with an invalid, expired or revoked API key."}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_rate_limited_total", Help: "Requests refused by the per-key rate limit."}),
+	}
+	s.reg.MustRegister(s.m.requests, s.m.duration, s.m.inFlight, s.m.authFail, s.m.rateLimited,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registerRoutes()
+	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry returns the Prometheus registry, for other components' metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// handlerFunc is a handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// access says who may call a route.
+type access int
+
+const (
+	public  access = iota // anyone; a key, if sent, must still be valid
+	authed                // any valid key
+	noLimit               // anyone, and exempt from rate limits (probes, metrics)
+)
+
+// Handle registers a route for other transports, with the same middleware.
+func (s *Server) Handle(pattern string, a access, h handlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, routeHandler{a: a, h: h, s: s})
+}
+
+type routeHandler struct {
+	a access
+	h handlerFunc
+	s *Server
+}
+
+func (rh routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rh.a == authed && principal(r) == nil {
+		rh.s.writeError(w, r, errs.E(errs.Unauthorized, "send an API key: Authorization: Bearer <key>"))
+		return
+	}
+	if err := rh.h(w, r); err != nil {
+		rh.s.writeError(w, r, err)
+	}
+}
+
+func (s *Server) registerRoutes() {
+	s.Handle("GET /healthz", noLimit, s.healthz)
+	s.Handle("GET /readyz", noLimit, s.readyz)
+	s.Handle("GET /metrics", noLimit, func(w http.ResponseWriter, r *http.Request) error {
+		promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		return nil
+	})
+	s.Handle("GET /api/v1/openapi.json", public, s.openapi)
+	s.Handle("GET /api/v1/whoami", authed, s.whoami)
+	s.Handle("GET /api/v1/orgs", authed, s.listOrgs)
+	s.Handle("POST /api/v1/orgs", authed, s.createOrg)
+	s.Handle("GET /api/v1/orgs/{org}", authed, s.getOrg)
+	s.Handle("GET /api/v1/orgs/{org}/users", authed, s.listUsers)
+	s.Handle("POST /api/v1/orgs/{org}/users", authed, s.createUser)
+	s.Handle("GET /api/v1/orgs/{org}/keys", authed, s.listKeys)
+	s.Handle("POST /api/v1/orgs/{org}/keys", authed, s.createKey)
+	s.Handle("DELETE /api/v1/keys/{id}", authed, s.revokeKey)
+}
+
+// dispatch routes a request; the mux's own 404 and 405 answers are replaced
+// by the JSON error model.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r) // sets the path values
+		return
+	}
+	rec := &statusOnly{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if rec.status == http.StatusMethodNotAllowed {
+		var body errorBody
+		body.Error.Code = "method_not_allowed"
+		body.Error.Message = "method " + r.Method + " is not allowed here; allowed: " + rec.header.Get("Allow")
+		writeJSON(w, http.StatusMethodNotAllowed, body)
+		return
+	}
+	s.writeError(w, r, errs.E(errs.NotFound, "no such resource: %s", r.URL.Path))
+}
+
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.status = code }
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	requestIDKey
+)
+
+func principal(r *http.Request) *identity.Principal {
+	p, _ := r.Context().Value(principalKey).(*identity.Principal)
+	return p
+}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// recorder captures the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.opts.Now()
+		rec := &recorder{ResponseWriter: w}
+		reqID := newRequestID()
+		w.Header().Set("X-Request-ID", reqID)
+		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		r = r.WithContext(ctx)
+		_, pattern := s.mux.Handler(r)
+		route := pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.m.inFlight.Inc()
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(ctx, "panic serving request", "panic", v, "path", r.URL.Path, "request_id", reqID, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					s.writeError(rec, r, errs.E(errs.Internal, "panic"))
+				}
+			}
+			s.m.inFlight.Dec()
+			d := s.opts.Now().Sub(start)
+			s.m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
+			s.m.duration.WithLabelValues(route).Observe(d.Seconds())
+			level := slog.LevelInfo
+			if pattern == "GET /healthz" || pattern == "GET /readyz" || pattern == "GET /metrics" {
+				level = slog.LevelDebug
+			}
+			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Float64("ms", float64(d.Microseconds())/1000),
+				slog.String("remote", clientIP(r)), slog.String("request_id", reqID)}
+			if p := principal(r); p != nil {
+				attrs = append(attrs, slog.String("key", p.KeyID), slog.String("org", p.OrgName))
+			}
+			s.log.LogAttrs(ctx, level, "http", attrs...)
+		}()
+
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
+		}
+		exempt := strings.HasPrefix(route, "GET /healthz") || strings.HasPrefix(route, "GET /readyz") || strings.HasPrefix(route, "GET /metrics")
+		token, hasCred := credentials(r)
+		limitKey := "ip:" + clientIP(r)
+		if hasCred {
+			p, err := s.id.Authenticate(ctx, token)
+			if err != nil {
+				if errs.Is(err, errs.Unauthorized) {
+					s.m.authFail.Inc()
+					// Failed attempts are limited per client address, so that
+					// keys cannot be guessed at speed.
+					if ok, wait := s.limiter.allow(limitKey); !ok {
+						s.tooMany(rec, r, wait)
+						return
+					}
+				}
+				s.writeError(rec, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(ctx, principalKey, p))
+			limitKey = "key:" + p.KeyID
+		}
+		if !exempt {
+			if ok, wait := s.limiter.allow(limitKey); !ok {
+				s.tooMany(rec, r, wait)
+				return
+			}
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	s.m.rateLimited.Inc()
+	secs := int(wait/time.Second) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.writeError(w, r, errs.E(errs.RateLimited, "rate limit exceeded; retry after %d s", secs))
+}
+
+// credentials extracts an API key from "Authorization: Bearer KEY" or, for
+// TAXII clients, HTTP Basic with any user name and the key as password.
+func credentials(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		return strings.TrimSpace(rest), true
+	case "basic":
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+		if err != nil {
+			return "", true
+		}
+		_, pw, _ := strings.Cut(string(b), ":")
+		return pw, true
+	}
+	return "", true
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.log.WarnContext(ctx, "not ready", "err", err)
+			return errs.Wrap(errs.Unavailable, err, "not ready: a dependency does not answer")
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPIDoc)
+	return nil
+}
