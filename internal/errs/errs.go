@@ -27,6 +27,9 @@ const (
 	Internal      Code = "internal"    // our fault; details go to the log, not the caller
 )
 
+// Codes lists every code.
+var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, RateLimited, NotAcceptable, Unsupported, Unavailable, Internal}
+
 // Error is an error with a code and a caller-facing message.
 type Error struct {
 	Code    Code

@@ -60,11 +60,7 @@ func (s *Service) CreateOrg(ctx context.Context, name, title string, operator bo
 
 // CreateUser creates a user in the organization named orgName.
 func (s *Service) CreateUser(ctx context.Context, orgName, email, name string, role Role) (*User, error) {
-	org, err := s.store.OrgByName(ctx, orgName)
-	if err != nil {
-		return nil, err
-	}
-	email, err = NormalizeEmail(email)
+	email, err := NormalizeEmail(email)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +71,10 @@ func (s *Service) CreateUser(ctx context.Context, orgName, email, name string, r
 		return nil, err
 	}
 	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	org, err := s.store.OrgByName(ctx, orgName)
+	if err != nil {
 		return nil, err
 	}
 	u := &User{ID: NewID("usr"), OrgID: org.ID, Email: email, Name: name, Role: role, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}

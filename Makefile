@@ -1,0 +1,52 @@
+# The front door: `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# Tests that need what `make test` installs fail instead of skipping; so do
+# tests of ../shared/data when it is present (CI has it).
+comma := ,
+REQUIRE := postgres$(if $(wildcard ../shared/data),$(comma)shared,)
+# The race detector needs cgo and a C compiler.
+RACE := $(if $(shell command -v gcc 2>/dev/null),-race,)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/trawl
+	$(GO) build -o bin/trawl ./cmd/trawl
+
+.PHONY: demo
+demo: ## run the demo hub on a fresh embedded store
+	$(GO) run ./cmd/trawl demo
+
+.PHONY: deps
+deps: ## install what the tests need (PostgreSQL server binaries)
+	@bash scripts/test-deps.sh
+
+.PHONY: lint
+lint: ## gofmt, go vet, staticcheck, go mod tidy check
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@cp go.mod /tmp/trawl-go.mod.$$$$ && cp go.sum /tmp/trawl-go.sum.$$$$ && $(GO) mod tidy && \
+	  if ! cmp -s go.mod /tmp/trawl-go.mod.$$$$ || ! cmp -s go.sum /tmp/trawl-go.sum.$$$$; then \
+	    echo "go.mod/go.sum were not tidy (now fixed: commit them)"; rm -f /tmp/trawl-go.*.$$$$; exit 1; fi; rm -f /tmp/trawl-go.*.$$$$
+
+.PHONY: test
+test: deps lint ## install test dependencies, lint, run every test (PostgreSQL included)
+	TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m $(RACE) -json ./... \
+	  | $(GO) run ./tools/testreport -must-run .ci/must-run.txt
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$t/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$t $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$t || exit 1; done; done
+
+.PHONY: bench
+bench: ## run the benchmarks (figures in README.md come from here)
+	$(GO) test -run XXX -bench . -benchmem -count 5 ./... | tee bench.out

@@ -1,0 +1,201 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/sqlitestore"
+)
+
+func TestStatusOfEveryCode(t *testing.T) {
+	want := map[errs.Code]int{
+		errs.Invalid: 400, errs.Unauthorized: 401, errs.Forbidden: 403, errs.NotFound: 404, errs.Conflict: 409,
+		errs.TooLarge: 413, errs.RateLimited: 429, errs.NotAcceptable: 406, errs.Unsupported: 415,
+		errs.Unavailable: 503, errs.Internal: 500,
+	}
+	for _, c := range errs.Codes {
+		w, ok := want[c]
+		if !ok {
+			t.Errorf("code %q has no expected status in this test", c)
+			continue
+		}
+		if got := statusOf(c); got != w {
+			t.Errorf("statusOf(%q) = %d, want %d", c, got, w)
+		}
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	basic := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+	cases := []struct {
+		header string
+		token  string
+		has    bool
+	}{
+		{"", "", false},
+		{"Bearer trawl_key_a_b", "trawl_key_a_b", true},
+		{"bearer   trawl_key_a_b ", "trawl_key_a_b", true},
+		{basic("taxii-client:trawl_key_a_b"), "trawl_key_a_b", true},
+		{basic(":trawl_key_a_b"), "trawl_key_a_b", true},
+		{basic("user:pass:with:colons"), "pass:with:colons", true},
+		{"Basic !!!notbase64", "", true},
+		{"Digest abc", "", true},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		if c.header != "" {
+			r.Header.Set("Authorization", c.header)
+		}
+		tok, has := credentials(r)
+		if tok != c.token || has != c.has {
+			t.Errorf("credentials(%q) = %q %v, want %q %v", c.header, tok, has, c.token, c.has)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := newLimiter(2, 3, func() time.Time { return now })
+	for i := range 3 {
+		if ok, _ := l.allow("k"); !ok {
+			t.Fatalf("request %d within burst refused", i)
+		}
+	}
+	ok, wait := l.allow("k")
+	if ok || wait <= 0 || wait > 500*time.Millisecond {
+		t.Fatalf("over burst: ok=%v wait=%v; want refused with wait ≤ 0.5s", ok, wait)
+	}
+	if ok, _ := l.allow("other"); !ok {
+		t.Fatal("keys share a bucket")
+	}
+	now = now.Add(500 * time.Millisecond) // one token back at 2/s
+	if ok, _ := l.allow("k"); !ok {
+		t.Fatal("token not refilled")
+	}
+	if ok, _ := l.allow("k"); ok {
+		t.Fatal("refilled more than the rate")
+	}
+	var off *limiter
+	if ok, _ := off.allow("k"); !ok {
+		t.Fatal("a disabled limiter refused")
+	}
+}
+
+func newTestServer(t testing.TB) (*Server, string) {
+	t.Helper()
+	store, err := sqlitestore.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ids := identity.NewService(store, time.Minute, nil)
+	ctx := context.Background()
+	if _, err := ids.CreateOrg(ctx, "hub", "Hub", true); err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := ids.CreateKey(ctx, identity.KeyRequest{Org: "hub", Role: identity.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{Identity: ids, Ready: store.Ping, MaxBody: 1 << 16}), tok
+}
+
+// TestOpenAPIDocumentsEveryRoute keeps /api/v1/openapi.json true.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	s, _ := newTestServer(t)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("not an OpenAPI 3 document: %v", err)
+	}
+	documented := 0
+	for _, pattern := range s.routes {
+		method, path, _ := strings.Cut(pattern, " ")
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %q is not in openapi.json", pattern)
+		}
+		documented++
+	}
+	n := 0
+	for _, ops := range doc.Paths {
+		n += len(ops)
+	}
+	if n != documented {
+		t.Errorf("openapi.json has %d operations, the server %d routes", n, documented)
+	}
+}
+
+func TestPanicBecomesJSON500(t *testing.T) {
+	s, _ := newTestServer(t)
+	s.Handle("GET /boom", public, func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"code":"internal"`) || strings.Contains(rec.Body.String(), "boom") {
+		t.Fatalf("panic: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// FuzzAPI sends arbitrary requests through the whole handler: whatever the
+// input, the answer is never a 5xx and every error is the JSON error model.
+func FuzzAPI(f *testing.F) {
+	s, tok := newTestServer(f)
+	h := s.Handler()
+	seeds := []struct{ method, path, body, ctype string }{
+		{"GET", "/api/v1/whoami", "", ""},
+		{"POST", "/api/v1/orgs", `{"name":"x-1","title":"X"}`, "application/json"},
+		{"POST", "/api/v1/orgs", `{"name":`, ""},
+		{"POST", "/api/v1/orgs/hub/keys", `{"role":"reader","expires_in":"-5h"}`, ""},
+		{"POST", "/api/v1/orgs/hub/users", `{"email":"a@b.example","role":"admin","name":"\u0000"}`, ""},
+		{"DELETE", "/api/v1/keys/%00", "", ""},
+		{"GET", "/api/v1/orgs/%2e%2e/users", "", ""},
+		{"PATCH", "/healthz", "[]", "text/plain"},
+	}
+	for _, sd := range seeds {
+		for _, auth := range []bool{true, false} {
+			f.Add(sd.method, sd.path, sd.body, sd.ctype, auth)
+		}
+	}
+	f.Fuzz(func(t *testing.T, method, path, body, ctype string, auth bool) {
+		req, err := http.NewRequest(method, "http://trawl.test"+path, strings.NewReader(body))
+		if err != nil || req.URL.Path == "" || !strings.HasPrefix(req.URL.Path, "/") {
+			return // not an HTTP request a server could receive
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		req.RemoteAddr = "127.0.0.1:1234"
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() { h.ServeHTTP(rec, req); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("%s %q %q hangs:\n%s", method, path, body, buf[:n])
+		}
+		if rec.Code >= 500 {
+			t.Fatalf("%s %q %q: status %d %s", method, path, body, rec.Code, rec.Body.String())
+		}
+		if rec.Code >= 400 {
+			var e errorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+				t.Fatalf("%s %q: %d with a body that is not the error model: %q", method, path, rec.Code, rec.Body.String())
+			}
+		}
+	})
+}
