@@ -40,6 +40,7 @@ func Run(t *testing.T, h Harness) {
 		{"Authenticate", testAuthenticate},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}
+	tests = append(tests, taxiiTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}

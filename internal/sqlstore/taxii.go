@@ -1,0 +1,438 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/taxii"
+)
+
+var _ taxii.Store = (*DB)(nil)
+
+func (s *DB) CreateCollection(ctx context.Context, c *taxii.Collection) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO collections (id, alias, title, description, owner_org_id, default_tlp, public, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.ID, nullString(c.Alias), c.Title, c.Description, c.OwnerOrgID, c.DefaultTLP, c.Public, micros(c.CreatedAt))
+	if err != nil && s.dialect.IsUnique(err) {
+		return errs.Wrap(errs.Conflict, err, "a collection with alias %q exists", c.Alias)
+	}
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "foreign key") {
+		return errs.Wrap(errs.NotFound, err, "no organization with id %q", c.OwnerOrgID)
+	}
+	return err
+}
+
+const collCols = `id, alias, title, description, owner_org_id, default_tlp, public, created_at`
+
+func scanCollection(row interface{ Scan(...any) error }) (*taxii.Collection, error) {
+	var c taxii.Collection
+	var alias sql.NullString
+	var created int64
+	if err := row.Scan(&c.ID, &alias, &c.Title, &c.Description, &c.OwnerOrgID, &c.DefaultTLP, &c.Public, &created); err != nil {
+		return nil, err
+	}
+	c.Alias, c.CreatedAt = alias.String, fromMicros(created)
+	return &c, nil
+}
+
+func (s *DB) Collection(ctx context.Context, idOrAlias string) (*taxii.Collection, error) {
+	c, err := scanCollection(s.db.QueryRowContext(ctx, `SELECT `+collCols+` FROM collections WHERE id = $1 OR alias = $1`, idOrAlias))
+	return c, notFound(err, "no collection %q", idOrAlias)
+}
+
+func (s *DB) ListCollections(ctx context.Context) ([]taxii.Collection, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+collCols+` FROM collections ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []taxii.Collection
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) SetGrant(ctx context.Context, g taxii.Grant) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO collection_grants (collection_id, org_id, can_read, can_write) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (collection_id, org_id) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write`,
+		g.CollectionID, g.OrgID, g.CanRead, g.CanWrite)
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "foreign key") {
+		return errs.Wrap(errs.NotFound, err, "no such collection or organization")
+	}
+	return err
+}
+
+func (s *DB) Grants(ctx context.Context, collectionID string) ([]taxii.Grant, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT collection_id, org_id, can_read, can_write FROM collection_grants WHERE collection_id = $1 ORDER BY org_id`, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []taxii.Grant
+	for rows.Next() {
+		var g taxii.Grant
+		if err := rows.Scan(&g.CollectionID, &g.OrgID, &g.CanRead, &g.CanWrite); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns "$first, $first+1, ..." for n values.
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return b.String()
+}
+
+type versionInfo struct{ min, max int64 }
+
+func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject) (time.Time, []taxii.AddResult, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	defer tx.Rollback()
+	// Lock the collection and take the next date_added.
+	now := time.Now().UnixMicro()
+	var added int64
+	err = tx.QueryRowContext(ctx, `UPDATE collections SET last_added = CASE WHEN last_added >= $2 THEN last_added + 1 ELSE $2 END
+		WHERE id = $1 RETURNING last_added`, collectionID, now).Scan(&added)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil, errs.E(errs.NotFound, "no collection %q", collectionID)
+	}
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+
+	// What versions exist already for these ids?
+	existing := map[string]versionInfo{}
+	versions := map[[2]string]bool{} // id, version
+	ids := make([]string, 0, len(objs))
+	seen := map[string]bool{}
+	for _, o := range objs {
+		if !seen[o.ID] {
+			seen[o.ID] = true
+			ids = append(ids, o.ID)
+		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := []any{collectionID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT object_id, version FROM stix_objects WHERE collection_id = $1 AND object_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return time.Time{}, nil, err
+			}
+			vi, ok := existing[id]
+			if !ok {
+				vi = versionInfo{min: v, max: v}
+			}
+			vi.min, vi.max = min(vi.min, v), max(vi.max, v)
+			existing[id] = vi
+			versions[[2]string{id, strconv.FormatInt(v, 10)}] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return time.Time{}, nil, err
+		}
+	}
+
+	// Decide each object's fate, and the first/last flags of the new rows.
+	type row struct {
+		o             taxii.NewObject
+		version       int64
+		first, latest bool
+		demoteFirst   bool
+		demoteLatest  bool
+	}
+	var rowsToAdd []*row
+	results := make([]taxii.AddResult, len(objs))
+	final := map[string]versionInfo{} // per id, over existing and new
+	for id, vi := range existing {
+		final[id] = vi
+	}
+	for i, o := range objs {
+		results[i] = taxii.AddResult{Index: i}
+		v := o.Version.UnixMicro()
+		if o.Version.IsZero() {
+			if _, ok := final[o.ID]; ok {
+				continue // a versionless object stored before: the same object
+			}
+			v = added
+		}
+		k := [2]string{o.ID, strconv.FormatInt(v, 10)}
+		if versions[k] {
+			continue
+		}
+		versions[k] = true
+		results[i].Created = true
+		rowsToAdd = append(rowsToAdd, &row{o: o, version: v})
+		vi, ok := final[o.ID]
+		if !ok {
+			vi = versionInfo{min: v, max: v}
+		}
+		vi.min, vi.max = min(vi.min, v), max(vi.max, v)
+		final[o.ID] = vi
+	}
+	for _, r := range rowsToAdd {
+		vi := final[r.o.ID]
+		r.first, r.latest = r.version == vi.min, r.version == vi.max
+	}
+	// Older rows lose their flags where a new version took them.
+	for id, old := range existing {
+		nv := final[id]
+		if nv.max != old.max {
+			if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET is_latest = FALSE WHERE collection_id = $1 AND object_id = $2 AND is_latest`, collectionID, id); err != nil {
+				return time.Time{}, nil, err
+			}
+		}
+		if nv.min != old.min {
+			if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET is_first = FALSE WHERE collection_id = $1 AND object_id = $2 AND is_first`, collectionID, id); err != nil {
+				return time.Time{}, nil, err
+			}
+		}
+	}
+	const cols = 11
+	const perStmt = 200
+	for start := 0; start < len(rowsToAdd); start += perStmt {
+		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, raw) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(i*cols+1, cols) + ")")
+			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
+				strings.Join(r.o.Markings, ","), []byte(r.o.Raw))
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return time.Time{}, nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return time.Time{}, nil, err
+	}
+	return fromMicros(added), results, nil
+}
+
+// objectFilter appends the WHERE conditions of q to where and args.
+func objectFilter(q *taxii.Query, where []string, args []any) ([]string, []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	list := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = arg(v)
+		}
+		where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
+	}
+	if !q.AddedAfter.IsZero() {
+		where = append(where, "date_added > "+arg(q.AddedAfter.UnixMicro()))
+	}
+	list("object_id", q.IDs)
+	list("type", q.Types)
+	list("spec_version", q.SpecVersions)
+	switch q.Versions {
+	case taxii.VersionLast:
+		where = append(where, "is_latest")
+	case taxii.VersionFirst:
+		where = append(where, "is_first")
+	case taxii.VersionAt:
+		ph := make([]string, len(q.Times))
+		for i, t := range q.Times {
+			ph[i] = arg(t.UnixMicro())
+		}
+		where = append(where, "version IN ("+strings.Join(ph, ", ")+")")
+	}
+	return where, args
+}
+
+func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, after *taxii.Position) ([]taxii.StoredObject, bool, error) {
+	where := []string{"collection_id = $1"}
+	args := []any{collectionID}
+	if after != nil {
+		args = append(args, after.DateAdded.UnixMicro(), after.Seq)
+		where = append(where, "(date_added, seq) > ($2, $3)")
+	}
+	where, args = objectFilter(q, where, args)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, version, date_added, added_by_org, markings, raw
+		FROM stix_objects WHERE `+strings.Join(where, " AND ")+` ORDER BY date_added, seq LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	out := make([]taxii.StoredObject, 0, min(limit, 1024))
+	for rows.Next() {
+		var o taxii.StoredObject
+		var version, added int64
+		var markings string
+		var raw []byte
+		if err := rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &raw); err != nil {
+			return nil, false, err
+		}
+		o.Version, o.DateAdded, o.Raw = fromMicros(version), fromMicros(added), raw
+		if markings != "" {
+			o.Markings = strings.Split(markings, ",")
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q *taxii.Query, onlyAddedBy string) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	// Serialize with writers of the collection.
+	if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = last_added WHERE id = $1`, collectionID); err != nil {
+		return 0, err
+	}
+	where := []string{"collection_id = $1", "object_id = $2"}
+	args := []any{collectionID, objectID}
+	if onlyAddedBy != "" {
+		args = append(args, onlyAddedBy)
+		where = append(where, "added_by_org = $3")
+	}
+	where, args = objectFilter(&taxii.Query{Versions: q.Versions, Times: q.Times, SpecVersions: q.SpecVersions}, where, args)
+	res, err := tx.ExecContext(ctx, `DELETE FROM stix_objects WHERE `+strings.Join(where, " AND "), args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET
+		is_latest = (version = (SELECT MAX(version) FROM stix_objects s2 WHERE s2.collection_id = $1 AND s2.object_id = $2)),
+		is_first = (version = (SELECT MIN(version) FROM stix_objects s2 WHERE s2.collection_id = $1 AND s2.object_id = $2))
+		WHERE collection_id = $1 AND object_id = $2`, collectionID, objectID); err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
+}
+
+type statusDetails struct {
+	Successes []taxii.StatusDetail `json:"successes,omitempty"`
+	Failures  []taxii.StatusDetail `json:"failures,omitempty"`
+	Pendings  []taxii.StatusDetail `json:"pendings,omitempty"`
+}
+
+func (s *DB) CreateStatus(ctx context.Context, st *taxii.Status, envelope []byte) error {
+	d, _ := json.Marshal(statusDetails{st.Successes, st.Failures, st.Pendings})
+	_, err := s.db.ExecContext(ctx, `INSERT INTO taxii_status (id, collection_id, org_id, status, request_timestamp, total_count, success_count, failure_count, pending_count, details, envelope)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		st.ID, st.CollectionID, st.OrgID, st.Status, micros(st.RequestTimestamp), st.TotalCount, st.SuccessCount, st.FailureCount, st.PendingCount, d, envelope)
+	return err
+}
+
+func (s *DB) UpdateStatus(ctx context.Context, st *taxii.Status) error {
+	d, _ := json.Marshal(statusDetails{st.Successes, st.Failures, st.Pendings})
+	_, err := s.db.ExecContext(ctx, `UPDATE taxii_status SET status = $2, success_count = $3, failure_count = $4, pending_count = $5, details = $6,
+		envelope = CASE WHEN $2 = 'complete' THEN NULL ELSE envelope END WHERE id = $1`,
+		st.ID, st.Status, st.SuccessCount, st.FailureCount, st.PendingCount, d)
+	return err
+}
+
+const statusCols = `id, collection_id, org_id, status, request_timestamp, total_count, success_count, failure_count, pending_count, details`
+
+func scanStatus(row interface{ Scan(...any) error }, extra ...any) (*taxii.Status, error) {
+	var st taxii.Status
+	var ts int64
+	var d []byte
+	dest := append([]any{&st.ID, &st.CollectionID, &st.OrgID, &st.Status, &ts, &st.TotalCount, &st.SuccessCount, &st.FailureCount, &st.PendingCount, &d}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	st.RequestTimestamp = fromMicros(ts)
+	var sd statusDetails
+	if err := json.Unmarshal(d, &sd); err != nil {
+		return nil, err
+	}
+	st.Successes, st.Failures, st.Pendings = sd.Successes, sd.Failures, sd.Pendings
+	return &st, nil
+}
+
+func (s *DB) Status(ctx context.Context, id string) (*taxii.Status, error) {
+	st, err := scanStatus(s.db.QueryRowContext(ctx, `SELECT `+statusCols+` FROM taxii_status WHERE id = $1`, id))
+	return st, notFound(err, "no status %q", id)
+}
+
+func (s *DB) PendingStatuses(ctx context.Context) ([]taxii.PendingJob, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+statusCols+`, envelope FROM taxii_status WHERE status = 'pending' ORDER BY request_timestamp LIMIT 100`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []taxii.PendingJob
+	for rows.Next() {
+		var env []byte
+		st, err := scanStatus(rows, &env)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, taxii.PendingJob{Status: st, Envelope: env})
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	var b [32]byte
+	rand.Read(b[:])
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, "secret:"+name, hex.EncodeToString(b[:])); err != nil {
+		return nil, err
+	}
+	var v string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, "secret:"+name).Scan(&v); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
+}

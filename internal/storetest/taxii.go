@@ -1,0 +1,340 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/sqlstore"
+	"github.com/trawlhq/trawl/internal/taxii"
+)
+
+func taxiiTests() []struct {
+	name string
+	fn   func(t *testing.T, h Harness)
+} {
+	return []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"TAXIICollections", testCollections},
+		{"TAXIIVersions", testVersions},
+		{"TAXIIPagingTies", testPagingTies},
+		{"TAXIIPagingConcurrentWrites", testPagingConcurrentWrites},
+		{"TAXIIDelete", testDelete},
+		{"TAXIIStatus", testStatus},
+		{"TAXIISecret", testSecret},
+	}
+}
+
+func collectionFixture(t *testing.T, db *sqlstore.DB) *taxii.Collection {
+	t.Helper()
+	seedOrg(t, db, "org_a", "alpha")
+	c := &taxii.Collection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Alias: "lazarus", Title: "Lazarus", OwnerOrgID: "org_a",
+		DefaultTLP: "amber", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := db.CreateCollection(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func obj(id string, version time.Time) taxii.NewObject {
+	raw, _ := json.Marshal(map[string]any{"type": "indicator", "id": id, "spec_version": "2.1", "modified": version.Format(time.RFC3339Nano)})
+	return taxii.NewObject{ID: id, Type: "indicator", SpecVersion: "2.1", Version: version, Markings: []string{"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"}, Raw: raw}
+}
+
+func uuidN(n int) string { return fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n) }
+
+func testCollections(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	seedOrg(t, db, "org_b", "beta")
+	for _, key := range []string{c.ID, "lazarus"} {
+		got, err := db.Collection(ctx, key)
+		if err != nil || *got != *c {
+			t.Fatalf("collection %q: %+v %v; want %+v", key, got, err, c)
+		}
+	}
+	_, err := db.Collection(ctx, "nope")
+	wantCode(t, err, errs.NotFound)
+	dup := *c
+	dup.ID = "0f6b3a5e-0000-4000-8000-000000000000"
+	wantCode(t, db.CreateCollection(ctx, &dup), errs.Conflict)
+	if err := db.SetGrant(ctx, taxii.Grant{CollectionID: c.ID, OrgID: "org_b", CanRead: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetGrant(ctx, taxii.Grant{CollectionID: c.ID, OrgID: "org_b", CanRead: true, CanWrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := db.Grants(ctx, c.ID)
+	if err != nil || len(g) != 1 || !g[0].CanWrite {
+		t.Fatalf("grant upsert: %+v %v", g, err)
+	}
+	if err := db.SetGrant(ctx, taxii.Grant{CollectionID: c.ID, OrgID: "org_nope", CanRead: true}); !errs.Is(err, errs.NotFound) {
+		t.Fatalf("grant to unknown org: %v", err)
+	}
+	list, _ := db.ListCollections(ctx)
+	if len(list) != 1 {
+		t.Fatalf("list: %+v", list)
+	}
+}
+
+func testVersions(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	t0 := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
+	id := uuidN(1)
+	// v2 first, then v1 and v3 and a repeat of v2: all kept, flags right.
+	if _, res, err := db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{obj(id, t0.Add(2*time.Second))}); err != nil || !res[0].Created {
+		t.Fatalf("add v2: %+v %v", res, err)
+	}
+	_, res, err := db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{obj(id, t0.Add(time.Second)), obj(id, t0.Add(3*time.Second)), obj(id, t0.Add(2*time.Second)), obj(id, t0.Add(3*time.Second))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created := []bool{res[0].Created, res[1].Created, res[2].Created, res[3].Created}; fmt.Sprint(created) != "[true true false false]" {
+		t.Fatalf("created flags %v, want [true true false false] (repeats are idempotent)", created)
+	}
+	get := func(q taxii.Query) []time.Time {
+		q.Limit = 100
+		objs, _, err := db.Objects(ctx, c.ID, &q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []time.Time
+		for _, o := range objs {
+			vs = append(vs, o.Version)
+		}
+		return vs
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionLast}); len(v) != 1 || !v[0].Equal(t0.Add(3*time.Second)) {
+		t.Fatalf("last: %v", v)
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionFirst}); len(v) != 1 || !v[0].Equal(t0.Add(time.Second)) {
+		t.Fatalf("first: %v", v)
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionAll}); len(v) != 3 {
+		t.Fatalf("all: %v", v)
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionAt, Times: []time.Time{t0.Add(2 * time.Second)}}); len(v) != 1 {
+		t.Fatalf("at: %v", v)
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionAll, Types: []string{"malware"}}); len(v) != 0 {
+		t.Fatalf("type filter: %v", v)
+	}
+	if v := get(taxii.Query{Versions: taxii.VersionAll, IDs: []string{uuidN(2)}}); len(v) != 0 {
+		t.Fatalf("id filter: %v", v)
+	}
+	// Versionless objects (SCOs) are stored once.
+	sco := taxii.NewObject{ID: "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", Type: "ipv4-addr", SpecVersion: "2.1", Raw: json.RawMessage(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`)}
+	_, r1, _ := db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{sco})
+	_, r2, _ := db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{sco})
+	if !r1[0].Created || r2[0].Created {
+		t.Fatalf("versionless object: first %v, again %v", r1[0].Created, r2[0].Created)
+	}
+	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, IDs: []string{sco.ID}}, nil)
+	if len(objs) != 1 || string(objs[0].Raw) != string(sco.Raw) {
+		t.Fatalf("raw bytes changed: %+v", objs)
+	}
+}
+
+func testPagingTies(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	t0 := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
+	const n = 2500 // one envelope: every object shares one date_added
+	objs := make([]taxii.NewObject, n)
+	for i := range objs {
+		objs[i] = obj(uuidN(i), t0)
+	}
+	added, _, err := db.AddObjects(ctx, c.ID, "org_a", objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	var after *taxii.Position
+	pages := 0
+	for {
+		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 300}, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, o := range page {
+			seen[o.ID]++
+			if !o.DateAdded.Equal(added) {
+				t.Fatalf("date_added %v, want %v", o.DateAdded, added)
+			}
+		}
+		if !more {
+			break
+		}
+		last := page[len(page)-1]
+		after = &taxii.Position{DateAdded: last.DateAdded, Seq: last.Seq}
+	}
+	if len(seen) != n || pages != 9 {
+		t.Fatalf("saw %d distinct objects in %d pages, want %d in 9", len(seen), pages, n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Fatalf("%s seen %d times", id, k)
+		}
+	}
+	// added_after excludes everything added at or before it.
+	page, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, AddedAfter: added}, nil)
+	if len(page) != 0 {
+		t.Fatalf("added_after = date_added returned %d objects", len(page))
+	}
+}
+
+// testPagingConcurrentWrites reads a collection page by page while writers
+// keep adding: every object present before the read starts is seen exactly
+// once, and nothing is seen twice.
+func testPagingConcurrentWrites(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	t0 := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
+	const before = 600
+	for b := 0; b < before; b += 100 {
+		var objs []taxii.NewObject
+		for i := b; i < b+100; i++ {
+			objs = append(objs, obj(uuidN(i), t0))
+		}
+		if _, _, err := db.AddObjects(ctx, c.ID, "org_a", objs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var objs []taxii.NewObject
+				for j := range 20 {
+					objs = append(objs, obj(uuidN(100000+w*100000+i*20+j), t0))
+				}
+				if _, _, err := db.AddObjects(ctx, c.ID, "org_a", objs); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	seen := map[string]int{}
+	var after *taxii.Position
+	for pages := 0; pages < 200; pages++ {
+		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 50}, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page {
+			seen[o.ID]++
+		}
+		if !more {
+			break
+		}
+		last := page[len(page)-1]
+		after = &taxii.Position{DateAdded: last.DateAdded, Seq: last.Seq}
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	for i := range before {
+		if seen[uuidN(i)] != 1 {
+			t.Fatalf("object %d present before paging seen %d times", i, seen[uuidN(i)])
+		}
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Fatalf("%s seen %d times", id, k)
+		}
+	}
+}
+
+func testDelete(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	seedOrg(t, db, "org_b", "beta")
+	t0 := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
+	id := uuidN(7)
+	db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{obj(id, t0), obj(id, t0.Add(time.Second))})
+	db.AddObjects(ctx, c.ID, "org_b", []taxii.NewObject{obj(id, t0.Add(2*time.Second))})
+	// org_a may delete only its own versions when restricted.
+	n, err := db.DeleteObject(ctx, c.ID, id, &taxii.Query{Versions: taxii.VersionAll}, "org_a")
+	if err != nil || n != 2 {
+		t.Fatalf("delete org_a's versions: %d %v", n, err)
+	}
+	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, Versions: taxii.VersionFirst}, nil)
+	if len(objs) != 1 || !objs[0].Version.Equal(t0.Add(2*time.Second)) {
+		t.Fatalf("first version after delete: %+v", objs)
+	}
+	n, err = db.DeleteObject(ctx, c.ID, id, &taxii.Query{Versions: taxii.VersionAll}, "")
+	if err != nil || n != 1 {
+		t.Fatalf("delete rest: %d %v", n, err)
+	}
+	if n, _ := db.DeleteObject(ctx, c.ID, id, &taxii.Query{Versions: taxii.VersionAll}, ""); n != 0 {
+		t.Fatalf("deleting nothing deleted %d", n)
+	}
+}
+
+func testStatus(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	st := &taxii.Status{ID: "2d086da7-4bdc-4f91-900e-d77486753710", Status: "pending", RequestTimestamp: time.Now().UTC().Truncate(time.Microsecond),
+		TotalCount: 2, PendingCount: 2, CollectionID: c.ID, OrgID: "org_a"}
+	if err := db.CreateStatus(ctx, st, []byte(`{"objects":[]}`)); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.PendingStatuses(ctx)
+	if err != nil || len(jobs) != 1 || string(jobs[0].Envelope) != `{"objects":[]}` {
+		t.Fatalf("pending: %+v %v", jobs, err)
+	}
+	st.Status, st.PendingCount, st.SuccessCount, st.FailureCount = "complete", 0, 1, 1
+	st.Successes = []taxii.StatusDetail{{ID: uuidN(1), Version: "2025-02-21T14:00:00.000Z"}}
+	st.Failures = []taxii.StatusDetail{{ID: uuidN(2), Message: "bad"}}
+	if err := db.UpdateStatus(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Status(ctx, st.ID)
+	if err != nil || got.Status != "complete" || got.SuccessCount != 1 || len(got.Failures) != 1 || got.Failures[0].Message != "bad" || !got.RequestTimestamp.Equal(st.RequestTimestamp) {
+		t.Fatalf("status round trip: %+v %v", got, err)
+	}
+	if jobs, _ := db.PendingStatuses(ctx); len(jobs) != 0 {
+		t.Fatalf("completed job still pending: %+v", jobs)
+	}
+	_, err = db.Status(ctx, "nope")
+	wantCode(t, err, errs.NotFound)
+}
+
+func testSecret(t *testing.T, h Harness) {
+	ctx := context.Background()
+	loc := h.New(t)
+	a := open(t, h, loc)
+	b := open(t, h, loc)
+	s1, err := a.Secret(ctx, "x")
+	if err != nil || len(s1) != 32 {
+		t.Fatalf("secret: %x %v", s1, err)
+	}
+	s2, _ := b.Secret(ctx, "x")
+	s3, _ := a.Secret(ctx, "y")
+	if string(s1) != string(s2) || string(s1) == string(s3) {
+		t.Fatal("replicas must share a secret; names must not")
+	}
+}

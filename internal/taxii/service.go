@@ -1,0 +1,524 @@
+package taxii
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store Store
+	// Validate checks one STIX object fully (the stix package); nil checks
+	// only what TAXII itself needs (id, type, spec_version, timestamps).
+	Validate func(raw []byte) error
+	// MaxPage caps limit (default 1000).
+	MaxPage int
+	// SyncObjects: envelopes with at most this many objects are stored
+	// before the 202 answer; larger ones are queued (default 500).
+	SyncObjects int
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Service applies TAXII's rules over a Store: who may read and write which
+// collection, validation, paging, and the queue of large envelopes.
+type Service struct {
+	o       Options
+	store   Store
+	cursors *Cursors
+	log     *slog.Logger
+	wake    chan struct{}
+	running sync.Mutex
+}
+
+// NewService returns a Service; it reads the shared cursor secret.
+func NewService(ctx context.Context, o Options) (*Service, error) {
+	if o.MaxPage <= 0 {
+		o.MaxPage = 1000
+	}
+	if o.SyncObjects <= 0 {
+		o.SyncObjects = 500
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	secret, err := o.Store.Secret(ctx, "taxii-cursor")
+	if err != nil {
+		return nil, fmt.Errorf("taxii: cursor secret: %w", err)
+	}
+	return &Service{o: o, store: o.Store, cursors: NewCursors(secret), log: o.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// MaxPage is the largest page the service returns.
+func (s *Service) MaxPage() int { return s.o.MaxPage }
+
+// View is a collection as one caller sees it.
+type View struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Alias       string   `json:"alias,omitempty"`
+	CanRead     bool     `json:"can_read"`
+	CanWrite    bool     `json:"can_write"`
+	MediaTypes  []string `json:"media_types"`
+}
+
+// access computes what p may do with c. p is nil for anonymous callers.
+func (s *Service) access(ctx context.Context, p *identity.Principal, c *Collection) (read, write bool, err error) {
+	if p == nil {
+		return c.Public, false, nil
+	}
+	read, write = c.Public, false
+	if p.OrgID == c.OwnerOrgID {
+		read, write = true, true
+	} else {
+		grants, err := s.store.Grants(ctx, c.ID)
+		if err != nil {
+			return false, false, err
+		}
+		for _, g := range grants {
+			if g.OrgID == p.OrgID {
+				read, write = read || g.CanRead, g.CanWrite
+			}
+		}
+	}
+	return read && p.Can(identity.PermRead), write && p.Can(identity.PermWrite), nil
+}
+
+func (s *Service) view(c *Collection, read, write bool) View {
+	return View{ID: c.ID, Title: c.Title, Description: c.Description, Alias: c.Alias, CanRead: read, CanWrite: write, MediaTypes: []string{MediaSTIX}}
+}
+
+// Collections lists the collections p may read or write.
+func (s *Service) Collections(ctx context.Context, p *identity.Principal) ([]View, error) {
+	all, err := s.store.ListCollections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []View{}
+	for i := range all {
+		r, w, err := s.access(ctx, p, &all[i])
+		if err != nil {
+			return nil, err
+		}
+		if r || w {
+			out = append(out, s.view(&all[i], r, w))
+		}
+	}
+	return out, nil
+}
+
+// collection finds a collection p may use; one p may not see at all is
+// reported missing, like one that does not exist.
+func (s *Service) collection(ctx context.Context, p *identity.Principal, id string) (*Collection, bool, bool, error) {
+	c, err := s.store.Collection(ctx, id)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return nil, false, false, errs.E(errs.NotFound, "no collection %q", id)
+		}
+		return nil, false, false, err
+	}
+	r, w, err := s.access(ctx, p, c)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if !r && !w {
+		return nil, false, false, errs.E(errs.NotFound, "no collection %q", id)
+	}
+	return c, r, w, nil
+}
+
+// Collection describes one collection.
+func (s *Service) Collection(ctx context.Context, p *identity.Principal, id string) (*View, error) {
+	c, r, w, err := s.collection(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	v := s.view(c, r, w)
+	return &v, nil
+}
+
+func (s *Service) readable(ctx context.Context, p *identity.Principal, id string) (*Collection, error) {
+	c, r, _, err := s.collection(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if !r {
+		if p == nil {
+			return nil, errs.E(errs.Unauthorized, "collection %s needs an API key to read", id)
+		}
+		return nil, errs.E(errs.Forbidden, "your key may not read collection %s", id)
+	}
+	return c, nil
+}
+
+func (s *Service) writable(ctx context.Context, p *identity.Principal, id string) (*Collection, error) {
+	c, _, w, err := s.collection(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if !w {
+		if p == nil {
+			return nil, errs.E(errs.Unauthorized, "writing to collection %s needs an API key", id)
+		}
+		return nil, errs.E(errs.Forbidden, "your key may not write to collection %s", id)
+	}
+	return c, nil
+}
+
+// Page is one page of objects.
+type Page struct {
+	Objects []StoredObject
+	More    bool
+	Next    string
+}
+
+// Objects returns one page of the collection's objects matching q.
+func (s *Service) Objects(ctx context.Context, p *identity.Principal, collectionID string, q *Query) (*Page, error) {
+	c, err := s.readable(ctx, p, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	return s.page(ctx, c, q)
+}
+
+func (s *Service) page(ctx context.Context, c *Collection, q *Query) (*Page, error) {
+	var after *Position
+	if q.Next != "" {
+		pos, err := s.cursors.Decode(q.Next, c.ID, q)
+		if err != nil {
+			return nil, err
+		}
+		after = &pos
+	}
+	objs, more, err := s.store.Objects(ctx, c.ID, q, after)
+	if err != nil {
+		return nil, err
+	}
+	pg := &Page{Objects: objs, More: more}
+	if more && len(objs) > 0 {
+		last := objs[len(objs)-1]
+		pg.Next = s.cursors.Encode(c.ID, q, Position{DateAdded: last.DateAdded, Seq: last.Seq})
+	}
+	return pg, nil
+}
+
+// Object returns versions of one object (q selects them; last by default).
+// An object with no matching version is reported missing.
+func (s *Service) Object(ctx context.Context, p *identity.Principal, collectionID, objectID string, q *Query) (*Page, error) {
+	c, err := s.readable(ctx, p, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(objectID) {
+		return nil, errs.E(errs.NotFound, "no object %q in this collection", objectID)
+	}
+	q.IDs = []string{objectID}
+	pg, err := s.page(ctx, c, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(pg.Objects) == 0 && q.Next == "" {
+		return nil, errs.E(errs.NotFound, "no object %q in this collection", objectID)
+	}
+	return pg, nil
+}
+
+// DeleteObject deletes the versions of an object that q selects (all
+// versions when q has no match[version]). A collection's owner may delete
+// any object; other writers only what their organization added.
+func (s *Service) DeleteObject(ctx context.Context, p *identity.Principal, collectionID, objectID string, q *Query, explicitVersion bool) error {
+	c, err := s.writable(ctx, p, collectionID)
+	if err != nil {
+		return err
+	}
+	if !explicitVersion {
+		q.Versions = VersionAll
+	}
+	q.IDs = []string{objectID}
+	onlyOrg := ""
+	if p.OrgID != c.OwnerOrgID {
+		onlyOrg = p.OrgID
+	}
+	n, err := s.store.DeleteObject(ctx, c.ID, objectID, q, onlyOrg)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.E(errs.NotFound, "no object %q in this collection", objectID)
+	}
+	return nil
+}
+
+// envelope is what clients POST.
+type envelope struct {
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// common holds the properties TAXII itself needs from every object.
+type common struct {
+	ID          string   `json:"id"`
+	Type        string   `json:"type"`
+	SpecVersion string   `json:"spec_version"`
+	Created     string   `json:"created"`
+	Modified    string   `json:"modified"`
+	Markings    []string `json:"object_marking_refs"`
+}
+
+// Extract reads the properties a TAXII server needs from one object and
+// checks them; the full STIX rules are Options.Validate's.
+func Extract(raw []byte) (NewObject, error) {
+	var c common
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return NewObject{}, errs.E(errs.Invalid, "not a JSON object with STIX common properties: %v", err)
+	}
+	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw}
+	if !ValidID(c.ID) {
+		return o, errs.E(errs.Invalid, "property \"id\": %q is not type--UUID", c.ID)
+	}
+	if !strings.HasPrefix(c.ID, c.Type+"--") {
+		return o, errs.E(errs.Invalid, "property \"type\": %q does not match the id's type", c.Type)
+	}
+	if o.SpecVersion == "" {
+		o.SpecVersion = "2.1" // SCOs may omit it
+	}
+	if o.SpecVersion != "2.1" {
+		return o, errs.E(errs.Invalid, "property \"spec_version\": want \"2.1\", got %q (convert STIX 2.0 with `trawl import stix`)", o.SpecVersion)
+	}
+	var created time.Time
+	for _, f := range []struct{ name, val string }{{"created", c.Created}, {"modified", c.Modified}} {
+		if f.val == "" {
+			continue
+		}
+		t, err := ParseTime(f.val)
+		if err != nil {
+			return o, errs.E(errs.Invalid, "property %q: %q is not an RFC 3339 timestamp", f.name, f.val)
+		}
+		if f.name == "created" {
+			created = t
+		}
+		o.Version = t.Truncate(time.Microsecond)
+	}
+	if !created.IsZero() && o.Version.Before(created.Truncate(time.Microsecond)) {
+		return o, errs.E(errs.Invalid, "property \"modified\": before \"created\"")
+	}
+	return o, nil
+}
+
+var aliasRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+
+// CreateCollection creates a collection owned by ownerOrgID.
+func (s *Service) CreateCollection(ctx context.Context, ownerOrgID, title, description, alias, defaultTLP string, public bool) (*Collection, error) {
+	title = strings.TrimSpace(title)
+	if title == "" || len(title) > 200 {
+		return nil, errs.E(errs.Invalid, "taxii: a collection needs a title of 1-200 characters")
+	}
+	if len(description) > 4000 {
+		return nil, errs.E(errs.Invalid, "taxii: description longer than 4000 characters")
+	}
+	if alias != "" && (!aliasRE.MatchString(alias) || ValidUUID(alias)) {
+		return nil, errs.E(errs.Invalid, "taxii: alias %q must be 2-63 characters of a-z, 0-9 and '-'", alias)
+	}
+	if defaultTLP == "" {
+		defaultTLP = "amber"
+	}
+	known := false
+	for _, t := range DefaultTLPs {
+		known = known || t == defaultTLP
+	}
+	if !known {
+		return nil, errs.E(errs.Invalid, "taxii: default TLP %q: want clear, green, amber, amber+strict or red", defaultTLP)
+	}
+	if public && defaultTLP != "clear" {
+		return nil, errs.E(errs.Invalid, "taxii: a public collection serves TLP:CLEAR only; give it --default-tlp clear")
+	}
+	c := &Collection{ID: newUUID(), Alias: alias, Title: title, Description: description, OwnerOrgID: ownerOrgID,
+		DefaultTLP: defaultTLP, Public: public, CreatedAt: s.o.Now().UTC().Truncate(time.Microsecond)}
+	if err := s.store.CreateCollection(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Grant sets what an organization may do with a collection.
+func (s *Service) Grant(ctx context.Context, g Grant) error {
+	if _, err := s.store.Collection(ctx, g.CollectionID); err != nil {
+		return err
+	}
+	return s.store.SetGrant(ctx, g)
+}
+
+// Store returns the underlying store.
+func (s *Service) Store() Store { return s.store }
+
+// Add stores an envelope POSTed to a collection and returns its status:
+// complete for small envelopes, pending (processed after the answer) for
+// large ones. The envelope must already fit the request size limit.
+func (s *Service) Add(ctx context.Context, p *identity.Principal, collectionID string, body []byte) (*Status, error) {
+	c, err := s.writable(ctx, p, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&env); err != nil {
+		return nil, errs.E(errs.Invalid, "the body must be a TAXII envelope {\"objects\":[...]}: %v", err)
+	}
+	if env.Objects == nil {
+		return nil, errs.E(errs.Invalid, "the envelope has no \"objects\" list")
+	}
+	st := &Status{ID: newUUID(), Status: "pending", RequestTimestamp: s.o.Now().UTC().Truncate(time.Microsecond),
+		TotalCount: len(env.Objects), PendingCount: len(env.Objects), CollectionID: c.ID, OrgID: p.OrgID}
+	if len(env.Objects) <= s.o.SyncObjects {
+		if err := s.process(ctx, st, env.Objects); err != nil {
+			return nil, err
+		}
+		if err := s.store.CreateStatus(ctx, st, nil); err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	if err := s.store.CreateStatus(ctx, st, body); err != nil {
+		return nil, err
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return st, nil
+}
+
+// process validates and stores objects, filling in st.
+func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessage) error {
+	var objs []NewObject
+	var index []int
+	st.Successes, st.Failures, st.Pendings = nil, nil, nil
+	for i, raw := range raws {
+		o, err := Extract(raw)
+		if err == nil && s.o.Validate != nil {
+			err = s.o.Validate(raw)
+		}
+		if err != nil {
+			st.Failures = append(st.Failures, StatusDetail{ID: o.ID, Version: versionString(o.Version), Message: fmt.Sprintf("object %d: %s", i, errs.MessageOf(err))})
+			continue
+		}
+		objs = append(objs, o)
+		index = append(index, i)
+	}
+	if len(objs) > 0 {
+		added, res, err := s.store.AddObjects(ctx, st.CollectionID, st.OrgID, objs)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			o := objs[r.Index]
+			v := o.Version
+			if v.IsZero() {
+				v = added
+			}
+			d := StatusDetail{ID: o.ID, Version: FormatTime(v)}
+			if !r.Created {
+				d.Message = "this version was already present"
+			}
+			st.Successes = append(st.Successes, d)
+		}
+	}
+	st.Status, st.PendingCount = "complete", 0
+	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+	return nil
+}
+
+func versionString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FormatTime(t)
+}
+
+// Status returns a status resource to the organization that posted it.
+func (s *Service) Status(ctx context.Context, p *identity.Principal, id string) (*Status, error) {
+	st, err := s.store.Status(ctx, id)
+	if err != nil || p == nil || st.OrgID != p.OrgID {
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+		return nil, errs.E(errs.NotFound, "no status %q", id)
+	}
+	return st, nil
+}
+
+// Run processes queued envelopes until ctx ends: those left pending by a
+// crash or restart first, then each new one.
+func (s *Service) Run(ctx context.Context) {
+	for {
+		s.drain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-time.After(30 * time.Second): // another replica may have queued work
+		}
+	}
+}
+
+// drain processes every pending envelope once.
+func (s *Service) drain(ctx context.Context) {
+	s.running.Lock()
+	defer s.running.Unlock()
+	jobs, err := s.store.PendingStatuses(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("taxii: list pending envelopes", "err", err)
+		}
+		return
+	}
+	for _, j := range jobs {
+		var env envelope
+		if err := json.Unmarshal(j.Envelope, &env); err != nil {
+			s.log.Error("taxii: queued envelope unreadable", "status", j.Status.ID, "err", err)
+			continue
+		}
+		if err := s.process(ctx, j.Status, env.Objects); err != nil {
+			s.log.Error("taxii: process envelope", "status", j.Status.ID, "err", err)
+			continue
+		}
+		if err := s.store.UpdateStatus(ctx, j.Status); err != nil {
+			s.log.Error("taxii: update status", "status", j.Status.ID, "err", err)
+		}
+	}
+}
+
+// Drain processes the queue now (for tests and one-shot commands).
+func (s *Service) Drain(ctx context.Context) { s.drain(ctx) }
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// NewUUID returns a random (version 4) UUID.
+func NewUUID() string { return newUUID() }
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ValidUUID reports whether s is a lower-case UUID.
+func ValidUUID(s string) bool { return uuidRE.MatchString(s) }

@@ -1,0 +1,147 @@
+package taxii
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Media types of TAXII 2.1 and STIX 2.1.
+const (
+	MediaTAXII = "application/taxii+json;version=2.1"
+	MediaSTIX  = "application/stix+json;version=2.1"
+)
+
+// TLP levels a collection may default to (see ../shared/DESIGN.md).
+var DefaultTLPs = []string{"clear", "green", "amber", "amber+strict", "red"}
+
+// Collection is a TAXII collection.
+type Collection struct {
+	ID          string    `json:"id"`
+	Alias       string    `json:"alias,omitempty"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	OwnerOrgID  string    `json:"owner_org_id"`
+	DefaultTLP  string    `json:"default_tlp"`
+	Public      bool      `json:"public"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Grant gives an organization access to a collection.
+type Grant struct {
+	CollectionID string `json:"collection_id"`
+	OrgID        string `json:"org_id"`
+	CanRead      bool   `json:"can_read"`
+	CanWrite     bool   `json:"can_write"`
+}
+
+// NewObject is a validated object to store.
+type NewObject struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	Version     time.Time // modified, else created; zero: the date added is used
+	Markings    []string
+	Raw         json.RawMessage
+}
+
+// StoredObject is a version of an object as stored.
+type StoredObject struct {
+	Seq         int64
+	ID          string
+	Type        string
+	SpecVersion string
+	Version     time.Time
+	DateAdded   time.Time
+	AddedByOrg  string
+	Markings    []string
+	Raw         json.RawMessage
+}
+
+// AddResult says what happened to one object of a write.
+type AddResult struct {
+	Index   int    // position in the request
+	Created bool   // false: the same id and version existed (idempotent)
+	Message string // for failures
+}
+
+// Position is where a page ended: the keyset of the paging order.
+type Position struct {
+	DateAdded time.Time
+	Seq       int64
+}
+
+// Store keeps collections, objects and statuses.
+//
+// Implementations are safe for concurrent use. AddObjects is atomic and, for
+// one collection, serialized with other writes so that date_added grows in
+// commit order. Absent records give errs.NotFound.
+type Store interface {
+	CreateCollection(ctx context.Context, c *Collection) error
+	// Collection finds a collection by id or alias.
+	Collection(ctx context.Context, idOrAlias string) (*Collection, error)
+	ListCollections(ctx context.Context) ([]Collection, error)
+	SetGrant(ctx context.Context, g Grant) error
+	Grants(ctx context.Context, collectionID string) ([]Grant, error)
+
+	// AddObjects stores objects in one transaction, all with one date_added
+	// (returned), keeping older versions and marking first and last ones.
+	AddObjects(ctx context.Context, collectionID, orgID string, objs []NewObject) (time.Time, []AddResult, error)
+	// Objects returns up to q.Limit objects after pos (nil: from the start)
+	// in (date_added, seq) order, and whether more follow.
+	Objects(ctx context.Context, collectionID string, q *Query, after *Position) ([]StoredObject, bool, error)
+	// DeleteObject deletes the versions of an object that q matches (only
+	// those added by onlyAddedBy, unless it is "") and returns how many.
+	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)
+
+	CreateStatus(ctx context.Context, s *Status, envelope []byte) error
+	// UpdateStatus writes s; when s is complete the queued envelope is dropped.
+	UpdateStatus(ctx context.Context, s *Status) error
+	Status(ctx context.Context, id string) (*Status, error)
+	// PendingStatuses lists statuses whose envelopes still wait, with them.
+	PendingStatuses(ctx context.Context) ([]PendingJob, error)
+
+	// Secret returns the named server secret, creating it on first use; all
+	// replicas sharing the store share it.
+	Secret(ctx context.Context, name string) ([]byte, error)
+}
+
+// PendingJob is a queued envelope.
+type PendingJob struct {
+	Status   *Status
+	Envelope []byte
+}
+
+// Status is a TAXII status resource.
+type Status struct {
+	ID               string          `json:"id"`
+	Status           string          `json:"status"` // pending or complete
+	RequestTimestamp time.Time       `json:"request_timestamp"`
+	TotalCount       int             `json:"total_count"`
+	SuccessCount     int             `json:"success_count"`
+	Successes        []StatusDetail  `json:"successes,omitempty"`
+	FailureCount     int             `json:"failure_count"`
+	Failures         []StatusDetail  `json:"failures,omitempty"`
+	PendingCount     int             `json:"pending_count"`
+	Pendings         []StatusDetail  `json:"pendings,omitempty"`
+	CollectionID     string          `json:"-"`
+	OrgID            string          `json:"-"`
+	Extra            json.RawMessage `json:"-"`
+}
+
+// StatusDetail is one object's outcome.
+type StatusDetail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message,omitempty"`
+}
+
+// FormatTime renders a timestamp as TAXII and STIX write them: RFC 3339 in
+// UTC with at least millisecond precision.
+func FormatTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return t.Format("2006-01-02T15:04:05.000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000Z")
+}
