@@ -34,8 +34,16 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		return err
 	}
 	ids := identity.NewService(store, cfg.KeyCacheTTL, nil)
+	hub, err := e.taxiiService(ctx)
+	if err != nil {
+		return err
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	go hub.Run(workCtx)
 	api := httpapi.New(httpapi.Options{
 		Identity:  ids,
+		TAXII:     hub,
 		Ready:     store.Ping,
 		Logger:    e.log,
 		MaxBody:   cfg.MaxBody,

@@ -57,6 +57,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trawl", Basic realm="trawl"`)
 	}
+	if isTAXII(r) {
+		writeTAXIIError(w, status, code, errs.MessageOf(err))
+		return
+	}
 	var body errorBody
 	body.Error.Code = code
 	body.Error.Message = errs.MessageOf(err)

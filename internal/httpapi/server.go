@@ -26,11 +26,13 @@ import (
 
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/taxii"
 )
 
 // Options configure a Server.
 type Options struct {
 	Identity  *identity.Service
+	TAXII     *taxii.Service // nil: no intelligence hub routes
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes
@@ -147,6 +149,12 @@ func (s *Server) registerRoutes() {
 	s.Handle("GET /api/v1/orgs/{org}/keys", authed, s.listKeys)
 	s.Handle("POST /api/v1/orgs/{org}/keys", authed, s.createKey)
 	s.Handle("DELETE /api/v1/keys/{id}", authed, s.revokeKey)
+	if s.opts.TAXII != nil {
+		s.Handle("GET /api/v1/collections", authed, s.listCollections)
+		s.Handle("POST /api/v1/collections", authed, s.createCollection)
+		s.Handle("PUT /api/v1/collections/{coll}/grants/{org}", authed, s.grantCollection)
+	}
+	s.registerTAXII()
 }
 
 // dispatch routes a request; the mux's own 404 and 405 answers are replaced
@@ -161,6 +169,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(rec, r)
 	if allow := rec.header.Get("Allow"); allow != "" {
 		w.Header().Set("Allow", allow)
+	}
+	if rec.status == http.StatusMethodNotAllowed && isTAXII(r) {
+		writeTAXIIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" is not allowed here; allowed: "+rec.header.Get("Allow"))
+		return
 	}
 	if rec.status == http.StatusMethodNotAllowed {
 		var body errorBody

@@ -1,0 +1,423 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/taxii"
+)
+
+// apiRoot is the one TAXII API root this hub serves.
+const apiRoot = "/taxii2/hub/"
+
+func (s *Server) registerTAXII() {
+	if s.opts.TAXII == nil {
+		return
+	}
+	// TAXII URLs end in '/'; {$} keeps a pattern from matching a subtree.
+	route := func(method, path string, h handlerFunc) {
+		s.Handle(method+" "+path+"{$}", public, h)
+	}
+	route("GET", "/taxii2/", s.taxiiDiscovery)
+	route("GET", apiRoot, s.taxiiAPIRoot)
+	route("GET", apiRoot+"status/{status}/", s.taxiiStatus)
+	route("GET", apiRoot+"collections/", s.taxiiCollections)
+	route("GET", apiRoot+"collections/{coll}/", s.taxiiCollection)
+	route("GET", apiRoot+"collections/{coll}/objects/", s.taxiiObjects)
+	route("POST", apiRoot+"collections/{coll}/objects/", s.taxiiAdd)
+	route("GET", apiRoot+"collections/{coll}/objects/{obj}/", s.taxiiObject)
+	route("DELETE", apiRoot+"collections/{coll}/objects/{obj}/", s.taxiiDelete)
+	route("GET", apiRoot+"collections/{coll}/objects/{obj}/versions/", s.taxiiVersions)
+	route("GET", apiRoot+"collections/{coll}/manifest/", s.taxiiManifest)
+}
+
+// isTAXII reports whether a request is answered in TAXII's formats.
+func isTAXII(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/taxii2/") }
+
+// writeTAXIIError answers with a TAXII 2.1 error message resource.
+func writeTAXIIError(w http.ResponseWriter, status int, code errs.Code, message string) {
+	w.Header().Set("Content-Type", taxii.MediaTAXII)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{
+		"title":       http.StatusText(status),
+		"description": message,
+		"error_code":  string(code),
+		"http_status": strconv.Itoa(status),
+	})
+}
+
+func writeTAXII(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", taxii.MediaTAXII)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// acceptsTAXII checks the Accept header: absent, */*, application/* or the
+// TAXII 2.1 media type (a version other than 2.1 is refused).
+func acceptsTAXII(r *http.Request) error {
+	h := r.Header.Get("Accept")
+	if h == "" {
+		return nil
+	}
+	for _, part := range strings.Split(h, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "*/*", "application/*":
+			return nil
+		case "application/taxii+json":
+			if v, ok := params["version"]; !ok || v == "2.1" {
+				return nil
+			}
+		}
+	}
+	return errs.E(errs.NotAcceptable, "this server answers %s; the Accept header %q does not allow it", taxii.MediaTAXII, h)
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) taxiiDiscovery(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	root := baseURL(r) + apiRoot
+	writeTAXII(w, http.StatusOK, map[string]any{
+		"title":       "trawl hub",
+		"description": "Intelligence on state-sponsored crypto theft, shared under TLP 2.0.",
+		"default":     root,
+		"api_roots":   []string{root},
+	})
+	return nil
+}
+
+func (s *Server) taxiiAPIRoot(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	writeTAXII(w, http.StatusOK, map[string]any{
+		"title":              "trawl hub",
+		"description":        "Collections of this hub; what each caller sees depends on its organization and the TLP of each object.",
+		"versions":           []string{taxii.MediaTAXII},
+		"max_content_length": s.opts.MaxBody,
+	})
+	return nil
+}
+
+func (s *Server) taxiiCollections(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	views, err := s.opts.TAXII.Collections(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	if len(views) == 0 {
+		writeTAXII(w, http.StatusOK, map[string]any{})
+		return nil
+	}
+	writeTAXII(w, http.StatusOK, map[string]any{"collections": views})
+	return nil
+}
+
+func (s *Server) taxiiCollection(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	v, err := s.opts.TAXII.Collection(r.Context(), principal(r), r.PathValue("coll"))
+	if err != nil {
+		return err
+	}
+	writeTAXII(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) query(r *http.Request, allowed ...string) (*taxii.Query, error) {
+	return taxii.ParseQuery(r.URL.Query(), s.opts.TAXII.MaxPage(), allowed...)
+}
+
+var objectFilters = []string{"added_after", "limit", "next", "id", "type", "version", "spec_version"}
+
+func setDateAddedHeaders(w http.ResponseWriter, objs []taxii.StoredObject) {
+	if len(objs) > 0 {
+		w.Header().Set("X-TAXII-Date-Added-First", taxii.FormatTime(objs[0].DateAdded))
+		w.Header().Set("X-TAXII-Date-Added-Last", taxii.FormatTime(objs[len(objs)-1].DateAdded))
+	}
+}
+
+// envelopeOf writes a page as a TAXII envelope.
+func envelopeOf(w http.ResponseWriter, pg *taxii.Page) {
+	setDateAddedHeaders(w, pg.Objects)
+	if len(pg.Objects) == 0 {
+		writeTAXII(w, http.StatusOK, map[string]any{})
+		return
+	}
+	objs := make([]json.RawMessage, len(pg.Objects))
+	for i, o := range pg.Objects {
+		objs[i] = o.Raw
+	}
+	env := map[string]any{"more": pg.More, "objects": objs}
+	if pg.Next != "" {
+		env["next"] = pg.Next
+	}
+	writeTAXII(w, http.StatusOK, env)
+}
+
+func (s *Server) taxiiObjects(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	q, err := s.query(r, objectFilters...)
+	if err != nil {
+		return err
+	}
+	pg, err := s.opts.TAXII.Objects(r.Context(), principal(r), r.PathValue("coll"), q)
+	if err != nil {
+		return err
+	}
+	envelopeOf(w, pg)
+	return nil
+}
+
+func (s *Server) taxiiManifest(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	q, err := s.query(r, objectFilters...)
+	if err != nil {
+		return err
+	}
+	pg, err := s.opts.TAXII.Objects(r.Context(), principal(r), r.PathValue("coll"), q)
+	if err != nil {
+		return err
+	}
+	setDateAddedHeaders(w, pg.Objects)
+	if len(pg.Objects) == 0 {
+		writeTAXII(w, http.StatusOK, map[string]any{})
+		return nil
+	}
+	type record struct {
+		ID        string `json:"id"`
+		DateAdded string `json:"date_added"`
+		Version   string `json:"version"`
+		MediaType string `json:"media_type"`
+	}
+	recs := make([]record, len(pg.Objects))
+	for i, o := range pg.Objects {
+		recs[i] = record{ID: o.ID, DateAdded: taxii.FormatTime(o.DateAdded), Version: taxii.FormatTime(o.Version), MediaType: taxii.MediaSTIX}
+	}
+	out := map[string]any{"more": pg.More, "objects": recs}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
+	writeTAXII(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) taxiiObject(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	q, err := s.query(r, "added_after", "limit", "next", "version", "spec_version")
+	if err != nil {
+		return err
+	}
+	pg, err := s.opts.TAXII.Object(r.Context(), principal(r), r.PathValue("coll"), r.PathValue("obj"), q)
+	if err != nil {
+		return err
+	}
+	envelopeOf(w, pg)
+	return nil
+}
+
+func (s *Server) taxiiVersions(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	q, err := s.query(r, "added_after", "limit", "next", "spec_version")
+	if err != nil {
+		return err
+	}
+	q.Versions = taxii.VersionAll
+	pg, err := s.opts.TAXII.Object(r.Context(), principal(r), r.PathValue("coll"), r.PathValue("obj"), q)
+	if err != nil {
+		return err
+	}
+	setDateAddedHeaders(w, pg.Objects)
+	vs := make([]string, len(pg.Objects))
+	for i, o := range pg.Objects {
+		vs[i] = taxii.FormatTime(o.Version)
+	}
+	out := map[string]any{"more": pg.More, "versions": vs}
+	if pg.Next != "" {
+		out["next"] = pg.Next
+	}
+	writeTAXII(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) taxiiDelete(w http.ResponseWriter, r *http.Request) error {
+	if principal(r) == nil {
+		return errs.E(errs.Unauthorized, "deleting needs an API key")
+	}
+	q, err := s.query(r, "version", "spec_version")
+	if err != nil {
+		return err
+	}
+	_, explicit := r.URL.Query()["match[version]"]
+	if err := s.opts.TAXII.DeleteObject(r.Context(), principal(r), r.PathValue("coll"), r.PathValue("obj"), q, explicit); err != nil {
+		return err
+	}
+	writeTAXII(w, http.StatusOK, map[string]any{})
+	return nil
+}
+
+func (s *Server) taxiiAdd(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	p := principal(r)
+	if p == nil {
+		return errs.E(errs.Unauthorized, "adding objects needs an API key")
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/taxii+json" || (params["version"] != "" && params["version"] != "2.1") {
+		return errs.E(errs.Unsupported, "send the envelope as %s", taxii.MediaTAXII)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errs.E(errs.TooLarge, "the envelope is larger than max_content_length (%d bytes); split it", mbe.Limit)
+		}
+		return errs.E(errs.Invalid, "reading the body: %v", err)
+	}
+	st, err := s.opts.TAXII.Add(r.Context(), p, r.PathValue("coll"), body)
+	if err != nil {
+		return err
+	}
+	writeTAXII(w, http.StatusAccepted, taxiiStatusJSON(st))
+	return nil
+}
+
+func taxiiStatusJSON(st *taxii.Status) map[string]any {
+	m := map[string]any{
+		"id": st.ID, "status": st.Status, "request_timestamp": taxii.FormatTime(st.RequestTimestamp),
+		"total_count": st.TotalCount, "success_count": st.SuccessCount, "failure_count": st.FailureCount, "pending_count": st.PendingCount,
+	}
+	if len(st.Successes) > 0 {
+		m["successes"] = st.Successes
+	}
+	if len(st.Failures) > 0 {
+		m["failures"] = st.Failures
+	}
+	if len(st.Pendings) > 0 {
+		m["pendings"] = st.Pendings
+	}
+	return m
+}
+
+func (s *Server) taxiiStatus(w http.ResponseWriter, r *http.Request) error {
+	if err := acceptsTAXII(r); err != nil {
+		return err
+	}
+	st, err := s.opts.TAXII.Status(r.Context(), principal(r), r.PathValue("status"))
+	if err != nil {
+		return err
+	}
+	writeTAXII(w, http.StatusOK, taxiiStatusJSON(st))
+	return nil
+}
+
+// Collections administration over REST.
+
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {
+	views, err := s.opts.TAXII.Collections(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collections": views})
+	return nil
+}
+
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var req struct {
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		Alias       string `json:"alias"`
+		Org         string `json:"org"`
+		DefaultTLP  string `json:"default_tlp"`
+		Public      bool   `json:"public"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	orgID := p.OrgID
+	if req.Org != "" {
+		o, err := s.id.Store().OrgByName(r.Context(), req.Org)
+		if err != nil || (o.ID != p.OrgID && !p.Can(identity.PermManageHub)) {
+			return errs.E(errs.NotFound, "no organization named %q", req.Org)
+		}
+		orgID = o.ID
+	}
+	if !p.CanManageOrg(orgID) {
+		return errs.E(errs.Forbidden, "creating collections needs an admin key of the owning organization")
+	}
+	c, err := s.opts.TAXII.CreateCollection(r.Context(), orgID, req.Title, req.Description, req.Alias, req.DefaultTLP, req.Public)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) grantCollection(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	c, err := s.opts.TAXII.Store().Collection(r.Context(), r.PathValue("coll"))
+	if err != nil {
+		return err
+	}
+	if !p.CanManageOrg(c.OwnerOrgID) {
+		if v, _ := s.opts.TAXII.Collection(r.Context(), p, c.ID); v == nil {
+			return errs.E(errs.NotFound, "no collection %q", r.PathValue("coll"))
+		}
+		return errs.E(errs.Forbidden, "granting access needs an admin key of the collection's owner")
+	}
+	o, err := s.id.Store().OrgByName(r.Context(), r.PathValue("org"))
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Read  bool `json:"read"`
+		Write bool `json:"write"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	g := taxii.Grant{CollectionID: c.ID, OrgID: o.ID, CanRead: req.Read, CanWrite: req.Write}
+	if err := s.opts.TAXII.Grant(r.Context(), g); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}
+
