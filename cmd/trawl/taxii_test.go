@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,9 @@ func setupHub(t *testing.T, sa []string, serveArgs ...string) hubFixture {
 	return hubFixture{url: in.url, coll: coll.ID, ownerKey: owner.Token, otherKey: other.Token, readerKey: reader.Token, strangerKey: stranger.Token}
 }
 
-func (h hubFixture) objectsURL() string { return h.url + "/taxii2/hub/collections/" + h.coll + "/objects/" }
+func (h hubFixture) objectsURL() string {
+	return h.url + "/taxii2/hub/collections/" + h.coll + "/objects/"
+}
 
 func post(t *testing.T, url, key, body string) response {
 	t.Helper()
@@ -264,5 +267,70 @@ func TestTAXIILargeEnvelopeIsQueued(t *testing.T) {
 			t.Fatalf("still pending after 30s: %s", r.body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTAXIIPullPushBetweenHubs federates two hubs over TAXII itself: push a
+// file to hub A, pull it into hub B's collection, then pull again from the
+// saved state and get nothing twice.
+func TestTAXIIPullPushBetweenHubs(t *testing.T) {
+	a := setupHub(t, []string{"--data", t.TempDir()})
+	dir := t.TempDir()
+	keyFile := dir + "/key"
+	os.WriteFile(keyFile, []byte(a.ownerKey+"\n"), 0o600)
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, indicatorJSON(i, "2025-02-21T00:00:00.000Z"))
+	}
+	file := dir + "/objs.jsonl"
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	root := a.url + "/taxii2/hub/"
+	var res map[string]int
+	mustJSON(t, &res, "taxii", "push", root, file, "--collection", a.coll, "--key-file", keyFile, "--batch", "15")
+	if res["succeeded"] != 40 || res["failed"] != 0 {
+		t.Fatalf("push: %v", res)
+	}
+
+	bdata := t.TempDir()
+	cli(t, "admin", "org", "create", "mirror", "--data", bdata)
+	var local struct{ ID string }
+	mustJSON(t, &local, "admin", "collection", "create", "--title", "Mirror of A", "--org", "mirror", "--data", bdata)
+	state := dir + "/pull.state"
+	pull := func() int {
+		var out map[string]int
+		mustJSON(t, &out, "taxii", "pull", root, "--collection", a.coll, "--key-file", keyFile, "--limit", "7",
+			"--state", state, "--into", local.ID, "--org", "mirror", "--data", bdata)
+		return out["pulled"]
+	}
+	if n := pull(); n != 40 {
+		t.Fatalf("first pull: %d objects, want 40", n)
+	}
+	if n := pull(); n != 0 {
+		t.Fatalf("second pull from the saved state: %d objects, want 0", n)
+	}
+	post(t, a.objectsURL(), a.ownerKey, envelope(indicatorJSON(99, "2025-02-22T00:00:00.000Z")))
+	if n := pull(); n != 1 {
+		t.Fatalf("third pull: %d objects, want the 1 new one", n)
+	}
+	// The pulled objects are in hub B, byte for byte.
+	bsrv := start(t, "serve", "--data", bdata)
+	var k createdKey
+	mustJSON(t, &k, "admin", "key", "create", "--org", "mirror", "--role", "reader", "--data", bdata)
+	r := do(t, nil, "GET", bsrv.url+"/taxii2/hub/collections/"+local.ID+"/objects/?limit=1000", k.Token, nil)
+	if n := strings.Count(string(r.body), `"type":"indicator"`); n != 41 {
+		t.Fatalf("hub B holds %d objects, want 41", n)
+	}
+	if !strings.Contains(string(r.body), indicatorJSON(5, "2025-02-21T00:00:00.000Z")) {
+		t.Fatal("objects changed on the way")
+	}
+	// Pull to standard output as JSON lines.
+	out, errOut, code := cli(t, "taxii", "pull", root, "--collection", a.coll, "--key-file", keyFile)
+	if code != 0 || strings.Count(out, "\n") != 41 {
+		t.Fatalf("pull to stdout: exit %d, %d lines, %s", code, strings.Count(out, "\n"), errOut)
+	}
+	// A wrong key is reported, not looped on.
+	os.WriteFile(keyFile, []byte("trawl_key_wrong_wrong"), 0o600)
+	if _, errOut, code := cli(t, "taxii", "pull", root, "--collection", a.coll, "--key-file", keyFile); code != 1 || !strings.Contains(errOut, "401") {
+		t.Fatalf("wrong key: exit %d: %s", code, errOut)
 	}
 }

@@ -21,7 +21,7 @@ const module = "github.com/trawlhq/trawl"
 func kind(pkg string) string {
 	base := filepath.Base(pkg)
 	switch {
-	case strings.HasSuffix(base, "store") && base != "storetest":
+	case (strings.HasSuffix(base, "store") && base != "storetest") || strings.HasSuffix(base, "client"):
 		return "adapter"
 	case base == "httpapi" || strings.HasPrefix(pkg, "internal/httpapi/") || base == "web":
 		return "transport"
