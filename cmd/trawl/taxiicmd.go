@@ -192,7 +192,9 @@ func taxiiPushCommand() *command {
 				}
 			}
 			res := map[string]int{"objects": len(objs), "succeeded": ok, "failed": failed}
-			return e.print(res, func(w io.Writer) { fmt.Fprintf(w, "pushed %d objects: %d succeeded, %d failed\n", len(objs), ok, failed) })
+			return e.print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "pushed %d objects: %d succeeded, %d failed\n", len(objs), ok, failed)
+			})
 		}}
 }
 
