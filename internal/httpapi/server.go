@@ -32,7 +32,7 @@ import (
 // Options configure a Server.
 type Options struct {
 	Identity  *identity.Service
-	TAXII     *taxii.Service // nil: no intelligence hub routes
+	TAXII     *taxii.Service                  // nil: no intelligence hub routes
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes

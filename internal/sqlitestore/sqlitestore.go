@@ -27,7 +27,8 @@ const FileName = "trawl.db"
 // Dialect is the SQLite dialect of sqlstore.
 var Dialect = sqlstore.Dialect{
 	Name:  "sqlite",
-	Types: map[string]string{"BYTES": "BLOB", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+	Types:     map[string]string{"BYTES": "BLOB", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+	Anonymous: true,
 	IsUnique: func(err error) bool {
 		var e *sqlite.Error
 		if errors.As(err, &e) {

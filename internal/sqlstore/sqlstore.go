@@ -25,6 +25,10 @@ type Dialect struct {
 	Types map[string]string
 	// IsUnique reports whether err is a unique-constraint violation.
 	IsUnique func(error) bool
+	// Anonymous says the database binds plain "?" placeholders by position.
+	// SQLite looks up every "$N" in a list, which is quadratic for the
+	// thousands of values of a bulk insert; "?" costs nothing.
+	Anonymous bool
 	// Lock serializes migrations across processes on conn; it returns the
 	// unlock function. Nil when transactions alone serialize (SQLite).
 	Lock func(ctx context.Context, conn *sql.Conn) (func(), error)

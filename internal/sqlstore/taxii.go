@@ -92,14 +92,21 @@ func (s *DB) Grants(ctx context.Context, collectionID string) ([]taxii.Grant, er
 	return out, rows.Err()
 }
 
-// placeholders returns "$first, $first+1, ..." for n values.
-func placeholders(first, n int) string {
+// placeholders returns "$first, $first+1, ..." for n values, or "?, ?, ..."
+// where the dialect binds by position. Use it only where the values are
+// bound in order and each once.
+func (s *DB) placeholders(first, n int) string {
 	var b strings.Builder
+	b.Grow(n * 6)
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("$" + strconv.Itoa(first+i))
+		if s.dialect.Anonymous {
+			b.WriteByte('?')
+		} else {
+			b.WriteString("$" + strconv.Itoa(first+i))
+		}
 	}
 	return b.String()
 }
@@ -141,7 +148,7 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT object_id, version FROM stix_objects WHERE collection_id = $1 AND object_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT object_id, version FROM stix_objects WHERE collection_id = `+s.placeholders(1, 1)+` AND object_id IN (`+s.placeholders(2, len(chunk))+`)`, args...)
 		if err != nil {
 			return time.Time{}, nil, err
 		}
@@ -232,7 +239,7 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(" + placeholders(i*cols+1, cols) + ")")
+			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
 				strings.Join(r.o.Markings, ","), []byte(r.o.Raw))
 		}

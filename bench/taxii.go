@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/httpapi"
+	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/sqlitestore"
+	"github.com/trawlhq/trawl/internal/taxii"
+)
+
+const mt = "application/taxii+json;version=2.1"
+
+// envelopeOf builds an envelope of n distinct indicators starting at base.
+func envelopeOf(base, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"objects":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := base + i
+		fmt.Fprintf(&b, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08x-0000-4000-8000-%012x","created":"2025-02-21T00:00:00.000Z","modified":"2025-02-21T00:00:00.000Z","name":"TraderTraitor cash-out address %d","description":"Address that received funds stolen from an exchange hot wallet.","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '198.51.%d.%d']","pattern_type":"stix","valid_from":"2025-02-21T00:00:00Z","labels":["dprk","lazarus"]}`,
+			id>>16, id, id, (id>>8)%256, id%256)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+type hub struct {
+	url, key, coll string
+	client         *http.Client
+	close          func()
+}
+
+func startHub(ctx context.Context, dir string) (*hub, error) {
+	store, err := sqlitestore.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	ids := identity.NewService(store, time.Minute, nil)
+	org, err := ids.CreateOrg(ctx, "bench", "Bench", true)
+	if err != nil {
+		return nil, err
+	}
+	_, key, err := ids.CreateKey(ctx, identity.KeyRequest{Org: "bench", Role: identity.RoleAdmin})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := taxii.NewService(ctx, taxii.Options{Store: store, SyncObjects: 1000})
+	if err != nil {
+		return nil, err
+	}
+	c, err := svc.CreateCollection(ctx, org.ID, "bench", "", "", "amber", false)
+	if err != nil {
+		return nil, err
+	}
+	api := httpapi.New(httpapi.Options{Identity: ids, TAXII: svc, Logger: slog.New(slog.DiscardHandler), MaxBody: 64 << 20})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: api.Handler()}
+	go srv.Serve(ln)
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	return &hub{url: "http://" + ln.Addr().String(), key: key, coll: c.ID, client: &http.Client{Transport: tr},
+		close: func() { srv.Close(); store.Close() }}, nil
+}
+
+func (h *hub) do(method, path string, body []byte) (int, []byte, http.Header, error) {
+	req, _ := http.NewRequest(method, h.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("Accept", mt)
+	if body != nil {
+		req.Header.Set("Content-Type", mt)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
+	dir, err := os.MkdirTemp("", "trawl-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	h, err := startHub(ctx, filepath.Join(dir, "hub"))
+	if err != nil {
+		return nil, err
+	}
+	defer h.close()
+	objPath := "/taxii2/hub/collections/" + h.coll + "/objects/"
+
+	// Ingest: POST envelopes of 1,000 until the collection holds `objects`.
+	const env = 1000
+	var rates []float64
+	start := time.Now()
+	windowStart, windowN := time.Now(), 0
+	for n := 0; n < objects; n += env {
+		body := envelopeOf(n, env)
+		code, b, _, err := h.do("POST", objPath, body)
+		if err != nil || code != 202 || !bytes.Contains(b, []byte(`"success_count":1000`)) {
+			return nil, fmt.Errorf("post at %d: %d %s %v", n, code, b[:min(len(b), 300)], err)
+		}
+		windowN += env
+		if windowN >= objects/10 || n+env >= objects {
+			rates = append(rates, float64(windowN)/time.Since(windowStart).Seconds())
+			windowStart, windowN = time.Now(), 0
+		}
+	}
+	ingestTotal := time.Since(start)
+	fmt.Fprintf(os.Stderr, "ingested %d objects in %s\n", objects, ingestTotal.Round(time.Millisecond))
+
+	// Paging cost: first page against last page.
+	var next []string
+	cur := ""
+	for {
+		u := objPath + "?limit=1000"
+		if cur != "" {
+			u += "&next=" + cur
+		}
+		code, b, _, err := h.do("GET", u, nil)
+		if err != nil || code != 200 {
+			return nil, fmt.Errorf("page walk: %d %v", code, err)
+		}
+		var m struct {
+			More bool
+			Next string
+		}
+		if err := jsonUnmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		if !m.More {
+			break
+		}
+		next = append(next, m.Next)
+		cur = m.Next
+	}
+	timePage := func(tok string) (float64, error) {
+		var ds []float64
+		for range max(runs, 5) * 4 {
+			u := objPath + "?limit=1000"
+			if tok != "" {
+				u += "&next=" + tok
+			}
+			t0 := time.Now()
+			code, _, _, err := h.do("GET", u, nil)
+			if err != nil || code != 200 {
+				return 0, fmt.Errorf("page: %d %v", code, err)
+			}
+			ds = append(ds, time.Since(t0).Seconds())
+		}
+		return median(ds), nil
+	}
+	first, err := timePage("")
+	if err != nil {
+		return nil, err
+	}
+	last, err := timePage(next[len(next)-2]) // the last full page
+	if err != nil {
+		return nil, err
+	}
+
+	// Concurrency: 8 clients fetching 1,000-object pages for 10 s.
+	var mu sync.Mutex
+	var lat []time.Duration
+	deadline := time.Now().Add(10 * time.Second)
+	var wg sync.WaitGroup
+	var fails int
+	for c := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := next[(c*len(next)/8)%len(next)]
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				code, _, _, err := h.do("GET", objPath+"?limit=1000&next="+tok, nil)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil || code != 200 {
+					fails++
+				} else {
+					lat = append(lat, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if fails > 0 {
+		return nil, fmt.Errorf("%d page requests failed under concurrency", fails)
+	}
+	pagesPerSec := float64(len(lat)) / 10
+	dbSize := dirSize(filepath.Join(dir, "hub"))
+	return []result{
+		{"TAXII ingest, POST envelopes of 1,000 (median of 10 windows)", fmt.Sprintf("%.0f objects/s", median(rates)), "≥ 20,000 objects/s"},
+		{fmt.Sprintf("TAXII first page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms", first*1000), ""},
+		{fmt.Sprintf("TAXII last page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms (%.2f× the first)", last*1000, last/first), "≤ 1.5× the first"},
+		{"TAXII 1,000-object pages, 8 concurrent clients", fmt.Sprintf("%.0f pages/s, p50 %.1f ms, p99 %.1f ms", pagesPerSec, ms(percentile(lat, .5)), ms(percentile(lat, .99))), "≥ 200 pages/s, p99 < 100 ms"},
+		{"peak memory (RSS) of the whole process", maxRSS(), ""},
+		{"SQLite store on disk", fmt.Sprintf("%.0f MB (%.0f bytes/object)", float64(dbSize)/1e6, float64(dbSize)/float64(objects)), ""},
+	}, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
