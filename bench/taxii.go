@@ -106,22 +106,51 @@ func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
 	defer h.close()
 	objPath := "/taxii2/hub/collections/" + h.coll + "/objects/"
 
-	// Ingest: POST envelopes of 1,000 until the collection holds `objects`.
-	const env = 1000
+	// Ingest: 4 feeds POST envelopes of 1,000 until the collection holds
+	// `objects`; the rate is measured over tenths of the run.
+	const env, feeds = 1000, 4
 	var rates []float64
 	start := time.Now()
+	var mu sync.Mutex
 	windowStart, windowN := time.Now(), 0
+	work := make(chan int)
+	errc := make(chan error, feeds)
+	var wg sync.WaitGroup
+	for range feeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range work {
+				code, b, _, err := h.do("POST", objPath, envelopeOf(n, env))
+				if err != nil || code != 202 || !bytes.Contains(b, []byte(`"success_count":1000`)) {
+					errc <- fmt.Errorf("post at %d: %d %s %v", n, code, b[:min(len(b), 300)], err)
+					return
+				}
+				mu.Lock()
+				windowN += env
+				if windowN >= objects/10 {
+					rates = append(rates, float64(windowN)/time.Since(windowStart).Seconds())
+					windowStart, windowN = time.Now(), 0
+				}
+				mu.Unlock()
+			}
+		}()
+	}
 	for n := 0; n < objects; n += env {
-		body := envelopeOf(n, env)
-		code, b, _, err := h.do("POST", objPath, body)
-		if err != nil || code != 202 || !bytes.Contains(b, []byte(`"success_count":1000`)) {
-			return nil, fmt.Errorf("post at %d: %d %s %v", n, code, b[:min(len(b), 300)], err)
+		select {
+		case work <- n:
+		case err := <-errc:
+			close(work)
+			wg.Wait()
+			return nil, err
 		}
-		windowN += env
-		if windowN >= objects/10 || n+env >= objects {
-			rates = append(rates, float64(windowN)/time.Since(windowStart).Seconds())
-			windowStart, windowN = time.Now(), 0
-		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return nil, err
+	default:
 	}
 	ingestTotal := time.Since(start)
 	fmt.Fprintf(os.Stderr, "ingested %d objects in %s\n", objects, ingestTotal.Round(time.Millisecond))
@@ -177,10 +206,8 @@ func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
 	}
 
 	// Concurrency: 8 clients fetching 1,000-object pages for 10 s.
-	var mu sync.Mutex
 	var lat []time.Duration
 	deadline := time.Now().Add(10 * time.Second)
-	var wg sync.WaitGroup
 	var fails int
 	for c := range 8 {
 		wg.Add(1)
@@ -208,7 +235,7 @@ func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
 	pagesPerSec := float64(len(lat)) / 10
 	dbSize := dirSize(filepath.Join(dir, "hub"))
 	return []result{
-		{"TAXII ingest, POST envelopes of 1,000 (median of 10 windows)", fmt.Sprintf("%.0f objects/s", median(rates)), "≥ 20,000 objects/s"},
+		{"TAXII ingest, 4 feeds POSTing envelopes of 1,000 (median of 10 windows)", fmt.Sprintf("%.0f objects/s", median(rates)), "≥ 20,000 objects/s"},
 		{fmt.Sprintf("TAXII first page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms", first*1000), ""},
 		{fmt.Sprintf("TAXII last page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms (%.2f× the first)", last*1000, last/first), "≤ 1.5× the first"},
 		{"TAXII 1,000-object pages, 8 concurrent clients", fmt.Sprintf("%.0f pages/s, p50 %.1f ms, p99 %.1f ms", pagesPerSec, ms(percentile(lat, .5)), ms(percentile(lat, .99))), "≥ 200 pages/s, p99 < 100 ms"},

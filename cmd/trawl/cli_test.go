@@ -146,6 +146,10 @@ func TestDemo(t *testing.T) {
 	if r.status != 200 || !strings.Contains(string(r.body), `"org":"exchange"`) {
 		t.Fatalf("whoami as exchange: %d %s", r.status, r.body)
 	}
+	r = do(t, nil, "GET", in.url+"/taxii2/hub/collections/"+info.Collection+"/", info.Keys["exchange"], nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"can_write":true`) {
+		t.Fatalf("the exchange's view of the demo collection: %d %s", r.status, r.body)
+	}
 	if _, err := os.Stat(filepath.Join(dir, sqlitestore.FileName)); err != nil {
 		t.Fatalf("demo store not in --data: %v", err)
 	}

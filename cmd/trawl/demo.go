@@ -11,6 +11,7 @@ import (
 	"github.com/trawlhq/trawl/internal/config"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/taxii"
 )
 
 // demoMarker marks a data dir as the demo's own, which the demo may wipe.
@@ -43,9 +44,10 @@ func demoCommand() *command {
 }
 
 type demoInfo struct {
-	URL     string            `json:"url"`
-	DataDir string            `json:"data_dir"`
-	Keys    map[string]string `json:"keys"` // org name -> token
+	URL        string            `json:"url"`
+	DataDir    string            `json:"data_dir"`
+	Keys       map[string]string `json:"keys"` // org name -> token
+	Collection string            `json:"collection"`
 }
 
 func (d *demoInfo) writeText(w io.Writer) {
@@ -53,7 +55,10 @@ func (d *demoInfo) writeText(w io.Writer) {
 	fmt.Fprintf(w, "  hub operator admin key:        %s\n", d.Keys["hub"])
 	fmt.Fprintf(w, "  financial intelligence unit:   %s\n", d.Keys["fiu"])
 	fmt.Fprintf(w, "  exchange compliance:           %s\n\n", d.Keys["exchange"])
+	fmt.Fprintf(w, "TAXII 2.1: discovery %s/taxii2/  collection %s/taxii2/hub/collections/%s/\n", d.URL, d.URL, d.Collection)
+	fmt.Fprintf(w, "  (the FIU owns it; the exchange may read and write it)\n\n")
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/whoami\n", d.Keys["fiu"], d.URL)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/taxii2/hub/collections/\n", d.Keys["exchange"], d.URL)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/api/v1/orgs\n\n", d.Keys["hub"], d.URL)
 }
 
@@ -105,5 +110,25 @@ func seedDemo(ctx context.Context, e *env) (*demoInfo, error) {
 		}
 		d.Keys[o.name] = token
 	}
+	hub, err := e.taxiiService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fiu, err := ids.Store().OrgByName(ctx, "fiu")
+	if err != nil {
+		return nil, err
+	}
+	exchange, err := ids.Store().OrgByName(ctx, "exchange")
+	if err != nil {
+		return nil, err
+	}
+	c, err := hub.CreateCollection(ctx, fiu.ID, "Lazarus Group theft indicators", "Addresses and infrastructure of DPRK thefts, shared by the FIU with the exchange.", "lazarus", "amber", false)
+	if err != nil {
+		return nil, err
+	}
+	if err := hub.Grant(ctx, taxii.Grant{CollectionID: c.ID, OrgID: exchange.ID, CanRead: true, CanWrite: true}); err != nil {
+		return nil, err
+	}
+	d.Collection = c.ID
 	return d, nil
 }
