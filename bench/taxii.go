@@ -16,6 +16,7 @@ import (
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
+	"github.com/trawlhq/trawl/internal/stix"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -57,7 +58,7 @@ func startHub(ctx context.Context, dir string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := taxii.NewService(ctx, taxii.Options{Store: store, SyncObjects: 1000})
+	svc, err := taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, SyncObjects: 1000, Validate: func(raw []byte) error { _, err := stix.Parse(raw); return err }})
 	if err != nil {
 		return nil, err
 	}

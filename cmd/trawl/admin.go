@@ -18,6 +18,7 @@ func adminCommand() *command {
 		{name: "user", summary: "users", subs: []*command{userCreateCommand(), userListCommand()}},
 		{name: "key", summary: "API keys", subs: []*command{keyCreateCommand(), keyListCommand(), keyRevokeCommand()}},
 		collectionCommand(),
+		groupCommand(),
 	}}
 }
 

@@ -16,7 +16,7 @@ func (e *env) taxiiService(ctx context.Context) (*taxii.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return taxii.NewService(ctx, taxii.Options{Store: store, Validate: validateSTIX, Logger: e.log})
+	return taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, Validate: validateSTIX, Logger: e.log})
 }
 
 func collectionCommand() *command {

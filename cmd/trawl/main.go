@@ -69,6 +69,7 @@ func (m *Main) commands() *command {
 		demoCommand(),
 		adminCommand(),
 		taxiiCommand(),
+		importCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},
 		{name: "version", summary: "print the version", run: func(ctx context.Context, e *env, args []string) error {
 			return e.print(map[string]string{"version": version}, func(w io.Writer) { fmt.Fprintln(w, "trawl", version) })

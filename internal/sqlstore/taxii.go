@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/sharing"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
 var _ taxii.Store = (*DB)(nil)
 
 func (s *DB) CreateCollection(ctx context.Context, c *taxii.Collection) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO collections (id, alias, title, description, owner_org_id, default_tlp, public, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.ID, nullString(c.Alias), c.Title, c.Description, c.OwnerOrgID, c.DefaultTLP, c.Public, micros(c.CreatedAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO collections (id, alias, title, description, owner_org_id, default_tlp, public, share_group, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.ID, nullString(c.Alias), c.Title, c.Description, c.OwnerOrgID, c.DefaultTLP, c.Public, c.ShareGroup, micros(c.CreatedAt))
 	if err != nil && s.dialect.IsUnique(err) {
 		return errs.Wrap(errs.Conflict, err, "a collection with alias %q exists", c.Alias)
 	}
@@ -30,13 +31,13 @@ func (s *DB) CreateCollection(ctx context.Context, c *taxii.Collection) error {
 	return err
 }
 
-const collCols = `id, alias, title, description, owner_org_id, default_tlp, public, created_at`
+const collCols = `id, alias, title, description, owner_org_id, default_tlp, public, share_group, created_at`
 
 func scanCollection(row interface{ Scan(...any) error }) (*taxii.Collection, error) {
 	var c taxii.Collection
 	var alias sql.NullString
 	var created int64
-	if err := row.Scan(&c.ID, &alias, &c.Title, &c.Description, &c.OwnerOrgID, &c.DefaultTLP, &c.Public, &created); err != nil {
+	if err := row.Scan(&c.ID, &alias, &c.Title, &c.Description, &c.OwnerOrgID, &c.DefaultTLP, &c.Public, &c.ShareGroup, &created); err != nil {
 		return nil, err
 	}
 	c.Alias, c.CreatedAt = alias.String, fromMicros(created)
@@ -178,8 +179,6 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 		o             taxii.NewObject
 		version       int64
 		first, latest bool
-		demoteFirst   bool
-		demoteLatest  bool
 	}
 	var rowsToAdd []*row
 	results := make([]taxii.AddResult, len(objs))
@@ -228,12 +227,12 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 		}
 	}
-	const cols = 11
+	const cols = 14
 	const perStmt = 200
 	for start := 0; start < len(rowsToAdd); start += perStmt {
 		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, raw) VALUES `)
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, raw) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, r := range chunk {
 			if i > 0 {
@@ -241,7 +240,7 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
-				strings.Join(r.o.Markings, ","), []byte(r.o.Raw))
+				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), []byte(r.o.Raw))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
@@ -290,7 +289,7 @@ func objectFilter(q *taxii.Query, where []string, args []any) ([]string, []any) 
 	return where, args
 }
 
-func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, after *taxii.Position) ([]taxii.StoredObject, bool, error) {
+func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, after *taxii.Position, v *taxii.Visibility) ([]taxii.StoredObject, bool, error) {
 	where := []string{"collection_id = $1"}
 	args := []any{collectionID}
 	if after != nil {
@@ -298,12 +297,13 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		where = append(where, "(date_added, seq) > ($2, $3)")
 	}
 	where, args = objectFilter(q, where, args)
+	where, args = visibilityFilter(v, where, args)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
 	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, version, date_added, added_by_org, markings, raw
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, raw
 		FROM stix_objects WHERE `+strings.Join(where, " AND ")+` ORDER BY date_added, seq LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, false, err
@@ -315,9 +315,11 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		var version, added int64
 		var markings string
 		var raw []byte
-		if err := rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &raw); err != nil {
+		var level int
+		if err := rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &raw); err != nil {
 			return nil, false, err
 		}
+		o.Level = sharing.Level(level)
 		o.Version, o.DateAdded, o.Raw = fromMicros(version), fromMicros(added), raw
 		if markings != "" {
 			o.Markings = strings.Split(markings, ",")
@@ -365,6 +367,20 @@ func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q 
 		return 0, err
 	}
 	return int(n), tx.Commit()
+}
+
+// recipientsColumn renders recipients as ",kind:id,kind:id," so that one
+// LIKE finds a reader among them.
+func recipientsColumn(rs []sharing.Recipient) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte(',')
+	for _, r := range rs {
+		b.WriteString(string(r.Kind) + ":" + r.ID + ",")
+	}
+	return b.String()
 }
 
 type statusDetails struct {

@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentWrites", testConcurrentWrites},
 	}
 	tests = append(tests, taxiiTests()...)
+	tests = append(tests, sharingTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}

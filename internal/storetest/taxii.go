@@ -103,7 +103,7 @@ func testVersions(t *testing.T, h Harness) {
 	}
 	get := func(q taxii.Query) []time.Time {
 		q.Limit = 100
-		objs, _, err := db.Objects(ctx, c.ID, &q, nil)
+		objs, _, err := db.Objects(ctx, c.ID, &q, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func testVersions(t *testing.T, h Harness) {
 	if !r1[0].Created || r2[0].Created {
 		t.Fatalf("versionless object: first %v, again %v", r1[0].Created, r2[0].Created)
 	}
-	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, IDs: []string{sco.ID}}, nil)
+	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, IDs: []string{sco.ID}}, nil, nil)
 	if len(objs) != 1 || string(objs[0].Raw) != string(sco.Raw) {
 		t.Fatalf("raw bytes changed: %+v", objs)
 	}
@@ -162,7 +162,7 @@ func testPagingTies(t *testing.T, h Harness) {
 	var after *taxii.Position
 	pages := 0
 	for {
-		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 300}, after)
+		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 300}, after, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func testPagingTies(t *testing.T, h Harness) {
 		}
 	}
 	// added_after excludes everything added at or before it.
-	page, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, AddedAfter: added}, nil)
+	page, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, AddedAfter: added}, nil, nil)
 	if len(page) != 0 {
 		t.Fatalf("added_after = date_added returned %d objects", len(page))
 	}
@@ -238,7 +238,7 @@ func testPagingConcurrentWrites(t *testing.T, h Harness) {
 	seen := map[string]int{}
 	var after *taxii.Position
 	for pages := 0; pages < 200; pages++ {
-		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 50}, after)
+		page, more, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 50}, after, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +280,7 @@ func testDelete(t *testing.T, h Harness) {
 	if err != nil || n != 2 {
 		t.Fatalf("delete org_a's versions: %d %v", n, err)
 	}
-	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, Versions: taxii.VersionFirst}, nil)
+	objs, _, _ := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, Versions: taxii.VersionFirst}, nil, nil)
 	if len(objs) != 1 || !objs[0].Version.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("first version after delete: %+v", objs)
 	}

@@ -15,11 +15,23 @@ import (
 
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/sharing"
+	"github.com/trawlhq/trawl/internal/stix"
 )
+
+// Directory resolves the names that objects and readers carry: recipients
+// (x_trawl_recipients) and sharing groups (x_trawl_sharing_group).
+type Directory interface {
+	OrgByName(ctx context.Context, name string) (*identity.Org, error)
+	UserByEmail(ctx context.Context, email string) (*identity.User, error)
+	Group(ctx context.Context, idOrName string) (*sharing.Group, error)
+	GroupsOf(ctx context.Context, orgID string) ([]string, error)
+}
 
 // Options configure a Service.
 type Options struct {
-	Store Store
+	Store     Store
+	Directory Directory
 	// Validate checks one STIX object fully (the stix package); nil checks
 	// only what TAXII itself needs (id, type, spec_version, timestamps).
 	Validate func(raw []byte) error
@@ -84,6 +96,12 @@ func (s *Service) access(ctx context.Context, p *identity.Principal, c *Collecti
 		return c.Public, false, nil
 	}
 	read, write = c.Public, false
+	if c.ShareGroup != "" && p.OrgID != c.OwnerOrgID {
+		member, err := s.inGroup(ctx, p.OrgID, c.ShareGroup)
+		if err != nil || !member {
+			return false, false, err
+		}
+	}
 	if p.OrgID == c.OwnerOrgID {
 		read, write = true, true
 	} else {
@@ -98,6 +116,41 @@ func (s *Service) access(ctx context.Context, p *identity.Principal, c *Collecti
 		}
 	}
 	return read && p.Can(identity.PermRead), write && p.Can(identity.PermWrite), nil
+}
+
+func (s *Service) inGroup(ctx context.Context, orgID, groupID string) (bool, error) {
+	if s.o.Directory == nil {
+		return false, nil
+	}
+	groups, err := s.o.Directory.GroupsOf(ctx, orgID)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range groups {
+		if g == groupID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// visibility is the filter for p's reads of c. Group membership is read
+// afresh for every request, so that a removal takes effect at once.
+func (s *Service) visibility(ctx context.Context, p *identity.Principal, c *Collection) (*Visibility, error) {
+	v := &Visibility{Default: c.Default()}
+	if p == nil {
+		v.Anonymous = true
+		return v, nil
+	}
+	v.OrgID, v.UserID = p.OrgID, p.UserID
+	if s.o.Directory != nil {
+		groups, err := s.o.Directory.GroupsOf(ctx, p.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		v.Groups = groups
+	}
+	return v, nil
 }
 
 func (s *Service) view(c *Collection, read, write bool) View {
@@ -194,10 +247,14 @@ func (s *Service) Objects(ctx context.Context, p *identity.Principal, collection
 	if err != nil {
 		return nil, err
 	}
-	return s.page(ctx, c, q)
+	return s.page(ctx, p, c, q)
 }
 
-func (s *Service) page(ctx context.Context, c *Collection, q *Query) (*Page, error) {
+func (s *Service) page(ctx context.Context, p *identity.Principal, c *Collection, q *Query) (*Page, error) {
+	v, err := s.visibility(ctx, p, c)
+	if err != nil {
+		return nil, err
+	}
 	var after *Position
 	if q.Next != "" {
 		pos, err := s.cursors.Decode(q.Next, c.ID, q)
@@ -206,7 +263,7 @@ func (s *Service) page(ctx context.Context, c *Collection, q *Query) (*Page, err
 		}
 		after = &pos
 	}
-	objs, more, err := s.store.Objects(ctx, c.ID, q, after)
+	objs, more, err := s.store.Objects(ctx, c.ID, q, after, v)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +286,7 @@ func (s *Service) Object(ctx context.Context, p *identity.Principal, collectionI
 		return nil, errs.E(errs.NotFound, "no object %q in this collection", objectID)
 	}
 	q.IDs = []string{objectID}
-	pg, err := s.page(ctx, c, q)
+	pg, err := s.page(ctx, p, c, q)
 	if err != nil {
 		return nil, err
 	}
@@ -278,16 +335,43 @@ type common struct {
 	Created     string   `json:"created"`
 	Modified    string   `json:"modified"`
 	Markings    []string `json:"object_marking_refs"`
+	Group       string   `json:"x_trawl_sharing_group"`
+	Recipients  []string `json:"x_trawl_recipients"`
+}
+
+// names are the unresolved sharing properties of an object.
+type names struct {
+	group      string
+	recipients []string
 }
 
 // Extract reads the properties a TAXII server needs from one object and
 // checks them; the full STIX rules are Options.Validate's.
 func Extract(raw []byte) (NewObject, error) {
+	o, _, err := extract(raw)
+	return o, err
+}
+
+// extract is Extract that also returns the sharing names to resolve.
+func extract(raw []byte) (NewObject, names, error) {
 	var c common
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return NewObject{}, errs.E(errs.Invalid, "not a JSON object with STIX common properties: %v", err)
+		return NewObject{}, names{}, errs.E(errs.Invalid, "not a JSON object with STIX common properties: %v", err)
 	}
-	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw}
+	n := names{group: c.Group, recipients: c.Recipients}
+	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
+	for _, m := range c.Markings {
+		if t, ok := stix.TLPOf(m); ok {
+			if l, err := sharing.ParseLevel(string(t)); err == nil && l > o.Level {
+				o.Level = l // the most restrictive marking wins
+			}
+		}
+	}
+	o, err := checkCommon(o, c)
+	return o, n, err
+}
+
+func checkCommon(o NewObject, c common) (NewObject, error) {
 	if !ValidID(c.ID) {
 		return o, errs.E(errs.Invalid, "property \"id\": %q is not type--UUID", c.ID)
 	}
@@ -427,19 +511,20 @@ func (s *Service) Import(ctx context.Context, orgID, collectionID string, raws [
 // process validates and stores objects, filling in st.
 func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessage) error {
 	var objs []NewObject
-	var index []int
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	for i, raw := range raws {
-		o, err := Extract(raw)
+		o, n, err := extract(raw)
 		if err == nil && s.o.Validate != nil {
 			err = s.o.Validate(raw)
+		}
+		if err == nil {
+			err = s.resolve(ctx, st.OrgID, &o, n)
 		}
 		if err != nil {
 			st.Failures = append(st.Failures, StatusDetail{ID: o.ID, Version: versionString(o.Version), Message: fmt.Sprintf("object %d: %s", i, errs.MessageOf(err))})
 			continue
 		}
 		objs = append(objs, o)
-		index = append(index, i)
 	}
 	if len(objs) > 0 {
 		added, res, err := s.store.AddObjects(ctx, st.CollectionID, st.OrgID, objs)
@@ -461,6 +546,72 @@ func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessag
 	}
 	st.Status, st.PendingCount = "complete", 0
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+	return nil
+}
+
+// resolve turns an object's x_trawl_sharing_group and x_trawl_recipients
+// into ids. A writer may restrict an object only to a group its organization
+// belongs to (or owns).
+func (s *Service) resolve(ctx context.Context, writerOrg string, o *NewObject, n names) error {
+	if n.group == "" && len(n.recipients) == 0 {
+		return nil
+	}
+	if s.o.Directory == nil {
+		return errs.E(errs.Invalid, "x_trawl_sharing_group and x_trawl_recipients are not supported on this hub")
+	}
+	if n.group != "" {
+		g, err := s.o.Directory.Group(ctx, n.group)
+		if errs.Is(err, errs.NotFound) {
+			return errs.E(errs.Invalid, "property \"x_trawl_sharing_group\": no sharing group %q", n.group)
+		}
+		if err != nil {
+			return err
+		}
+		member := g.OwnerOrgID == writerOrg
+		for _, m := range g.Members {
+			member = member || m == writerOrg
+		}
+		if !member {
+			return errs.E(errs.Invalid, "property \"x_trawl_sharing_group\": your organization is not a member of %q", n.group)
+		}
+		o.Group = g.ID
+	}
+	if len(n.recipients) > 200 {
+		return errs.E(errs.Invalid, "property \"x_trawl_recipients\": at most 200 recipients")
+	}
+	for _, r := range n.recipients {
+		kind, name, ok := strings.Cut(r, ":")
+		var id string
+		var err error
+		switch {
+		case !ok:
+			return errs.E(errs.Invalid, "property \"x_trawl_recipients\": %q: want org:NAME, user:EMAIL or group:NAME", r)
+		case kind == "org":
+			var org *identity.Org
+			if org, err = s.o.Directory.OrgByName(ctx, name); err == nil {
+				id = org.ID
+			}
+		case kind == "user":
+			var u *identity.User
+			if u, err = s.o.Directory.UserByEmail(ctx, strings.ToLower(name)); err == nil {
+				id = u.ID
+			}
+		case kind == "group":
+			var g *sharing.Group
+			if g, err = s.o.Directory.Group(ctx, name); err == nil {
+				id = g.ID
+			}
+		default:
+			return errs.E(errs.Invalid, "property \"x_trawl_recipients\": %q: want org:NAME, user:EMAIL or group:NAME", r)
+		}
+		if errs.Is(err, errs.NotFound) {
+			return errs.E(errs.Invalid, "property \"x_trawl_recipients\": no %s %q", kind, name)
+		}
+		if err != nil {
+			return err
+		}
+		o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
+	}
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/trawlhq/trawl/internal/sharing"
 )
 
 // Media types of TAXII 2.1 and STIX 2.1.
@@ -24,7 +26,29 @@ type Collection struct {
 	OwnerOrgID  string    `json:"owner_org_id"`
 	DefaultTLP  string    `json:"default_tlp"`
 	Public      bool      `json:"public"`
+	ShareGroup  string    `json:"share_group,omitempty"` // readable only by this sharing group's members (and the owner)
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Default returns the level that applies to the collection's unmarked objects.
+func (c *Collection) Default() sharing.Level {
+	l, err := sharing.ParseLevel(c.DefaultTLP)
+	if err != nil {
+		return sharing.Amber
+	}
+	return l
+}
+
+// Visibility is the reader a query is filtered for: only objects that
+// sharing.CanRead allows are returned, inside the query, so that paging and
+// counts never see the others.
+type Visibility struct {
+	All       bool // no filter: the operator's local tools
+	Anonymous bool
+	OrgID     string
+	UserID    string
+	Groups    []string // sharing groups of the reader's organization
+	Default   sharing.Level
 }
 
 // Grant gives an organization access to a collection.
@@ -42,6 +66,9 @@ type NewObject struct {
 	SpecVersion string
 	Version     time.Time // modified, else created; zero: the date added is used
 	Markings    []string
+	Level       sharing.Level // its own TLP level (Unmarked when none)
+	Group       string        // sharing group id it is restricted to
+	Recipients  []sharing.Recipient
 	Raw         json.RawMessage
 }
 
@@ -55,6 +82,8 @@ type StoredObject struct {
 	DateAdded   time.Time
 	AddedByOrg  string
 	Markings    []string
+	Level       sharing.Level
+	Group       string
 	Raw         json.RawMessage
 }
 
@@ -87,9 +116,9 @@ type Store interface {
 	// AddObjects stores objects in one transaction, all with one date_added
 	// (returned), keeping older versions and marking first and last ones.
 	AddObjects(ctx context.Context, collectionID, orgID string, objs []NewObject) (time.Time, []AddResult, error)
-	// Objects returns up to q.Limit objects after pos (nil: from the start)
-	// in (date_added, seq) order, and whether more follow.
-	Objects(ctx context.Context, collectionID string, q *Query, after *Position) ([]StoredObject, bool, error)
+	// Objects returns up to q.Limit objects that v may see, after pos (nil:
+	// from the start), in (date_added, seq) order, and whether more follow.
+	Objects(ctx context.Context, collectionID string, q *Query, after *Position, v *Visibility) ([]StoredObject, bool, error)
 	// DeleteObject deletes the versions of an object that q matches (only
 	// those added by onlyAddedBy, unless it is "") and returns how many.
 	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)
