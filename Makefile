@@ -7,7 +7,7 @@ GO ?= go
 # Tests that need what `make test` installs fail instead of skipping; so do
 # tests of ../shared/data when it is present (CI has it).
 comma := ,
-REQUIRE := postgres$(if $(wildcard ../shared/data),$(comma)shared,)
+REQUIRE := postgres,btcdata$(if $(wildcard ../shared/data),$(comma)shared,)
 # The race detector needs cgo and a C compiler.
 RACE := $(if $(shell command -v gcc 2>/dev/null),-race,)
 
