@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const (
+	tlpClear       = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+	tlpGreen       = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+	tlpAmber       = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+	tlpAmberStrict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
+	tlpRed         = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+	tlp1White      = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+)
+
+// marked returns an indicator with the given markings and extra properties.
+func marked(n int, extra string, markings ...string) string {
+	refs, _ := json.Marshal(markings)
+	if len(markings) == 0 {
+		refs = []byte("[]")
+	}
+	o := fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2025-02-21T00:00:00.000Z","modified":"2025-02-21T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.%d']","pattern_type":"stix","valid_from":"2025-02-21T00:00:00Z","object_marking_refs":%s%s}`, n, n, refs, extra)
+	if len(markings) == 0 {
+		o = strings.Replace(o, `,"object_marking_refs":[]`, "", 1)
+	}
+	return o
+}
+
+// TestThreeOrganizationsSeeWhatTheTableSays: an FIU shares intelligence in
+// its collection with an exchange and a bank; each reads exactly what
+// ../shared/DESIGN.md's TLP table allows, on every TAXII read path.
+func TestThreeOrganizationsSeeWhatTheTableSays(t *testing.T) {
+	stores(t, func(t *testing.T, sa []string) {
+		for _, org := range []string{"fiu", "exchange", "bank"} {
+			cli(t, append([]string{"admin", "org", "create", org}, sa...)...)
+		}
+		keys := map[string]string{}
+		for _, org := range []string{"fiu", "exchange", "bank"} {
+			var k createdKey
+			mustJSON(t, &k, append([]string{"admin", "key", "create", "--org", org, "--role", "analyst"}, sa...)...)
+			keys[org] = k.Token
+		}
+		cli(t, append([]string{"admin", "group", "create", "asia", "--org", "fiu", "--members", "exchange"}, sa...)...)
+		var coll struct{ ID string }
+		mustJSON(t, &coll, append([]string{"admin", "collection", "create", "--title", "shared", "--org", "fiu"}, sa...)...)
+		cli(t, append([]string{"admin", "collection", "grant", coll.ID, "--org", "exchange", "--read", "--write"}, sa...)...)
+		cli(t, append([]string{"admin", "collection", "grant", coll.ID, "--org", "bank", "--read"}, sa...)...)
+		in := start(t, append([]string{"serve"}, sa...)...)
+		objURL := in.url + "/taxii2/hub/collections/" + coll.ID + "/objects/"
+
+		fiuObjs := []string{
+			marked(1, "", tlpClear),
+			marked(2, "", tlpGreen),
+			marked(3, "", tlpAmber),
+			marked(4, "", tlpAmberStrict),
+			marked(5, `,"x_trawl_recipients":["org:exchange"]`, tlpRed),
+			marked(6, `,"x_trawl_sharing_group":"asia"`, tlpAmber),
+			marked(7, ""), // unmarked: the collection's default, AMBER
+			marked(8, `,"x_trawl_recipients":["group:asia"]`, tlpRed),
+			marked(9, "", tlp1White, tlpAmberStrict), // the most restrictive marking wins
+			marked(10, "", tlp1White),
+		}
+		r := post(t, objURL, keys["fiu"], envelope(fiuObjs...))
+		if r.status != 202 || r.json(t)["success_count"] != float64(len(fiuObjs)) {
+			t.Fatalf("fiu post: %s", r.body)
+		}
+		r = post(t, objURL, keys["exchange"], envelope(marked(11, "", tlpAmberStrict)))
+		if r.json(t)["success_count"] != 1.0 {
+			t.Fatalf("exchange post: %s", r.body)
+		}
+		// Refused: a group the writer is not in, unknown recipients.
+		r = post(t, objURL, keys["exchange"], envelope(marked(12, `,"x_trawl_sharing_group":"nope"`, tlpAmber), marked(13, `,"x_trawl_recipients":["org:nobody"]`, tlpRed)))
+		if r.json(t)["failure_count"] != 2.0 || !strings.Contains(string(r.body), "x_trawl_sharing_group") || !strings.Contains(string(r.body), "x_trawl_recipients") {
+			t.Fatalf("bad sharing properties: %s", r.body)
+		}
+
+		want := map[string][]int{
+			"fiu":      {1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+			"exchange": {1, 2, 3, 5, 6, 7, 8, 10, 11},
+			"bank":     {1, 2, 3, 7, 10},
+		}
+		check := func(org string, want []int) {
+			t.Helper()
+			// objects
+			got := idsIn(t, do(t, nil, "GET", objURL+"?limit=1000", keys[org], nil).body)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s reads objects %v, want %v", org, got, want)
+			}
+			// manifest
+			got = idsIn(t, do(t, nil, "GET", in.url+"/taxii2/hub/collections/"+coll.ID+"/manifest/", keys[org], nil).body)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s's manifest lists %v, want %v", org, got, want)
+			}
+			// by id and versions: hidden answers like missing
+			allowed := map[int]bool{}
+			for _, n := range want {
+				allowed[n] = true
+			}
+			for n := 1; n <= 11; n++ {
+				id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n)
+				byID := do(t, nil, "GET", objURL+id+"/", keys[org], nil)
+				versions := do(t, nil, "GET", objURL+id+"/versions/", keys[org], nil)
+				if allowed[n] != (byID.status == 200) || allowed[n] != (versions.status == 200) {
+					t.Errorf("%s: object %d by id %d, versions %d; allowed %v", org, n, byID.status, versions.status, allowed[n])
+				}
+				if !allowed[n] {
+					missing := do(t, nil, "GET", objURL+"indicator--00000000-0000-4000-8000-999999999999/", keys[org], nil)
+					// The same answer, but for the id the caller itself sent.
+					if strings.ReplaceAll(string(byID.body), id, "ID") != strings.ReplaceAll(string(missing.body), "indicator--00000000-0000-4000-8000-999999999999", "ID") {
+						t.Errorf("%s: a hidden object answers differently from a missing one:\n%s\n%s", org, byID.body, missing.body)
+					}
+				}
+			}
+			// paging with small pages sees the same set
+			var paged []int
+			next := ""
+			for {
+				u := objURL + "?limit=2"
+				if next != "" {
+					u += "&next=" + next
+				}
+				b := do(t, nil, "GET", u, keys[org], nil).body
+				paged = append(paged, idsIn(t, b)...)
+				var env struct {
+					More bool
+					Next string
+				}
+				json.Unmarshal(b, &env)
+				if !env.More {
+					break
+				}
+				next = env.Next
+			}
+			sort.Ints(paged)
+			if fmt.Sprint(paged) != fmt.Sprint(want) {
+				t.Errorf("%s pages through %v, want %v", org, paged, want)
+			}
+		}
+		for org, w := range want {
+			check(org, w)
+		}
+		// Removing the exchange from the group takes effect at once.
+		cli(t, append([]string{"admin", "group", "remove", "asia", "--org", "exchange"}, sa...)...)
+		check("exchange", []int{1, 2, 3, 5, 7, 10, 11})
+	})
+}
+
+// idsIn returns the indicator numbers in an envelope or manifest, sorted.
+func idsIn(t *testing.T, body []byte) []int {
+	t.Helper()
+	var env struct {
+		Objects []struct {
+			ID string `json:"id"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("not an envelope: %s", body)
+	}
+	var out []int
+	for _, o := range env.Objects {
+		var n int
+		fmt.Sscanf(o.ID[len(o.ID)-12:], "%d", &n)
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// TestPublicCollectionServesClearOnly: anonymous readers of a public
+// collection see CLEAR, nothing else.
+func TestPublicCollectionServesClearOnly(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, "admin", "org", "create", "cert", "--data", dir)
+	var k createdKey
+	mustJSON(t, &k, "admin", "key", "create", "--org", "cert", "--role", "analyst", "--data", dir)
+	var coll struct{ ID string }
+	if _, e, code := cli(t, "admin", "collection", "create", "--title", "public", "--org", "cert", "--public", "--data", dir); code != 2 || !strings.Contains(e, "TLP:CLEAR only") {
+		t.Fatalf("a public collection with an AMBER default was accepted: %s", e)
+	}
+	mustJSON(t, &coll, "admin", "collection", "create", "--title", "public", "--org", "cert", "--public", "--default-tlp", "clear", "--data", dir)
+	in := start(t, "serve", "--data", dir)
+	objURL := in.url + "/taxii2/hub/collections/" + coll.ID + "/objects/"
+	post(t, objURL, k.Token, envelope(marked(1, "", tlpClear), marked(2, "", tlpGreen), marked(3, ""), marked(4, "", tlpAmber)))
+	if got := idsIn(t, do(t, nil, "GET", objURL, "", nil).body); fmt.Sprint(got) != "[1 3]" {
+		t.Fatalf("anonymous reads %v, want [1 3] (CLEAR and unmarked under a CLEAR default)", got)
+	}
+	if got := idsIn(t, do(t, nil, "GET", objURL, k.Token, nil).body); fmt.Sprint(got) != "[1 2 3 4]" {
+		t.Fatalf("the owner reads %v", got)
+	}
+	if r := post(t, objURL, "", envelope(marked(5, "", tlpClear))); r.status != 401 {
+		t.Fatalf("anonymous write: %d", r.status)
+	}
+}
