@@ -26,7 +26,7 @@ const FileName = "trawl.db"
 
 // Dialect is the SQLite dialect of sqlstore.
 var Dialect = sqlstore.Dialect{
-	Name:  "sqlite",
+	Name:      "sqlite",
 	Types:     map[string]string{"BYTES": "BLOB", "SERIAL": "INTEGER PRIMARY KEY AUTOINCREMENT"},
 	Anonymous: true,
 	IsUnique: func(err error) bool {
