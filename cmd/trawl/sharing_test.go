@@ -195,3 +195,38 @@ func TestPublicCollectionServesClearOnly(t *testing.T) {
 		t.Fatalf("anonymous write: %d", r.status)
 	}
 }
+
+// TestRemarkingNarrowerHidesOlderVersions: when the owner re-marks an object
+// to a narrower TLP, older wider versions stop being readable too; another
+// writer's newer version cannot hide the owner's object.
+func TestRemarkingNarrowerHidesOlderVersions(t *testing.T) {
+	h := setupHub(t, []string{"--data", t.TempDir()})
+	objURL := h.objectsURL()
+	v1 := marked(1, "", tlpGreen)
+	v2 := strings.Replace(marked(1, "", tlpAmberStrict), `"modified":"2025-02-21T00:00:00.000Z"`, `"modified":"2025-03-01T00:00:00.000Z"`, 1)
+	post(t, objURL, h.ownerKey, envelope(v1))
+	id := "indicator--00000000-0000-4000-8000-000000000001"
+	if r := do(t, nil, "GET", objURL+id+"/versions/", h.readerKey, nil); r.status != 200 {
+		t.Fatalf("GREEN v1 hidden from a reader: %d", r.status)
+	}
+	post(t, objURL, h.ownerKey, envelope(v2))
+	for _, path := range []string{id + "/", id + "/versions/", id + "/?match[version]=all", id + "/?match[version]=first", "?match[version]=all"} {
+		r := do(t, nil, "GET", objURL+path, h.readerKey, nil)
+		if strings.Contains(string(r.body), `"id":"`+id+`"`) || (strings.HasSuffix(path, "versions/") && r.status != 404) {
+			t.Errorf("%s: an older version is still readable after re-marking to AMBER+STRICT: %d %s", path, r.status, r.body)
+		}
+	}
+	if r := do(t, nil, "GET", objURL+id+"/?match[version]=all", h.ownerKey, nil); strings.Count(string(r.body), id) != 2 {
+		t.Fatalf("the owner lost its versions: %s", r.body)
+	}
+
+	// Another writer's newer, stricter version does not hide the owner's object.
+	w1 := marked(2, "", tlpGreen)
+	w2 := strings.Replace(marked(2, "", tlpAmberStrict), `"modified":"2025-02-21T00:00:00.000Z"`, `"modified":"2025-03-01T00:00:00.000Z"`, 1)
+	post(t, objURL, h.ownerKey, envelope(w1))
+	post(t, objURL, h.otherKey, envelope(w2))
+	id2 := "indicator--00000000-0000-4000-8000-000000000002"
+	if r := do(t, nil, "GET", objURL+id2+"/?match[version]=first", h.readerKey, nil); r.status != 200 || !strings.Contains(string(r.body), id2) {
+		t.Fatalf("another org's version hid the owner's: %d %s", r.status, r.body)
+	}
+}

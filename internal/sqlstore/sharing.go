@@ -116,7 +116,13 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 // visibilityFilter appends the SQL form of sharing.CanRead for v. It must
 // agree with sharing.CanRead on every input; storetest checks that on
 // random populations.
-func visibilityFilter(v *taxii.Visibility, where []string, args []any) ([]string, []any) {
+//
+// With older versions in play (allVersions), a version is also hidden when
+// its owner has since re-marked the object so that the reader may not see
+// the current version: re-marking narrower must not leave the older, wider
+// versions readable. Versions added by other organizations do not count,
+// so that no writer can hide someone else's object.
+func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, args []any) ([]string, []any) {
 	if v == nil || v.All {
 		return where, args
 	}
@@ -124,17 +130,30 @@ func visibilityFilter(v *taxii.Visibility, where []string, args []any) ([]string
 		args = append(args, x)
 		return "$" + strconv.Itoa(len(args))
 	}
+	pred := visiblePredicate(v, "", arg)
+	where = append(where, pred)
+	if allVersions {
+		where = append(where, `NOT EXISTS (SELECT 1 FROM stix_objects l WHERE l.collection_id = stix_objects.collection_id
+			AND l.object_id = stix_objects.object_id AND l.is_latest AND l.added_by_org = stix_objects.added_by_org
+			AND NOT `+visiblePredicate(v, "l.", arg)+`)`)
+	}
+	return where, args
+}
+
+// visiblePredicate is the read rule over the columns of one row (prefix is
+// a table alias with its dot, or "").
+func visiblePredicate(v *taxii.Visibility, prefix string, arg func(any) string) string {
 	def := sharing.Effective(sharing.Unmarked, v.Default)
-	eff := "(CASE WHEN tlp < 0 THEN " + arg(int(def)) + " ELSE tlp END)"
+	eff := "(CASE WHEN " + prefix + "tlp < 0 THEN " + arg(int(def)) + " ELSE " + prefix + "tlp END)"
 	if v.Anonymous {
-		return append(where, "share_group = '' AND "+eff+" = 0"), args
+		return "(" + prefix + "share_group = '' AND " + eff + " = 0)"
 	}
 	// Ids contain '_', a LIKE wildcard: escape it, so that one id can
 	// never match another.
 	like := func(s string) string {
-		return "recipients LIKE " + arg("%,"+likeEscaper.Replace(s)+",%") + ` ESCAPE '\'`
+		return prefix + "recipients LIKE " + arg("%,"+likeEscaper.Replace(s)+",%") + ` ESCAPE '\'`
 	}
-	group := "share_group = ''"
+	group := prefix + "share_group = ''"
 	var recips []string
 	recips = append(recips, like("org:"+v.OrgID))
 	if v.UserID != "" {
@@ -146,8 +165,7 @@ func visibilityFilter(v *taxii.Visibility, where []string, args []any) ([]string
 			ph[i] = arg(g)
 			recips = append(recips, like("group:"+g))
 		}
-		group = "(share_group = '' OR share_group IN (" + strings.Join(ph, ", ") + "))"
+		group = "(" + prefix + "share_group = '' OR " + prefix + "share_group IN (" + strings.Join(ph, ", ") + "))"
 	}
-	cond := "(added_by_org = " + arg(v.OrgID) + " OR (" + group + " AND (" + eff + " IN (0, 1, 2) OR (" + eff + " = 4 AND (" + strings.Join(recips, " OR ") + ")))))"
-	return append(where, cond), args
+	return "(" + prefix + "added_by_org = " + arg(v.OrgID) + " OR (" + group + " AND (" + eff + " IN (0, 1, 2) OR (" + eff + " = 4 AND (" + strings.Join(recips, " OR ") + ")))))"
 }

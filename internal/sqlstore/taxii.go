@@ -297,7 +297,7 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		where = append(where, "(date_added, seq) > ($2, $3)")
 	}
 	where, args = objectFilter(q, where, args)
-	where, args = visibilityFilter(v, where, args)
+	where, args = visibilityFilter(v, q.Versions != taxii.VersionLast, where, args)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 1000
