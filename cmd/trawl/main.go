@@ -70,6 +70,7 @@ func (m *Main) commands() *command {
 		adminCommand(),
 		taxiiCommand(),
 		importCommand(),
+		auditCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},
 		{name: "version", summary: "print the version", run: func(ctx context.Context, e *env, args []string) error {
 			return e.print(map[string]string{"version": version}, func(w io.Writer) { fmt.Fprintln(w, "trawl", version) })
@@ -140,7 +141,12 @@ func (m *Main) run(ctx context.Context, args []string) error {
 			e.closer[i]()
 		}
 	}()
-	return cmd.run(ctx, e, pos)
+	err = cmd.run(ctx, e, pos)
+	// Administrative changes made on this machine are audited like API calls.
+	if err == nil && len(path) > 2 && (path[1] == "admin" || path[1] == "import") && path[len(path)-1] != "list" {
+		e.auditCLI(ctx, path, pos)
+	}
+	return err
 }
 
 func (c *command) find(name string) *command {

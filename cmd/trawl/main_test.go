@@ -147,3 +147,15 @@ type createdKey struct {
 	} `json:"key"`
 	Token string `json:"token"`
 }
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

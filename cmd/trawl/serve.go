@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
@@ -41,9 +42,12 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	go hub.Run(workCtx)
+	rec := audit.NewRecorder(store, e.log)
+	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
 		Identity:  ids,
 		TAXII:     hub,
+		Audit:     rec,
 		Ready:     store.Ping,
 		Logger:    e.log,
 		MaxBody:   cfg.MaxBody,

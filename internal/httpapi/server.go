@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/taxii"
@@ -33,6 +34,7 @@ import (
 type Options struct {
 	Identity  *identity.Service
 	TAXII     *taxii.Service                  // nil: no intelligence hub routes
+	Audit     *audit.Recorder                 // nil: no audit log
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes
@@ -198,7 +200,18 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	requestIDKey
+	auditKey
 )
+
+// auditNote collects what a handler wants in the request's audit entry.
+type auditNote struct{ detail []string }
+
+// noteAudit adds a line to the request's audit entry.
+func noteAudit(r *http.Request, line string) {
+	if n, _ := r.Context().Value(auditKey).(*auditNote); n != nil {
+		n.detail = append(n.detail, line)
+	}
+}
 
 func principal(r *http.Request) *identity.Principal {
 	p, _ := r.Context().Value(principalKey).(*identity.Principal)
@@ -241,7 +254,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		reqID := newRequestID()
 		w.Header().Set("X-Request-ID", reqID)
-		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		note := &auditNote{}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, reqID), auditKey, note)
 		r = r.WithContext(ctx)
 		_, pattern := s.mux.Handler(r)
 		route := pattern
@@ -272,6 +286,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				slog.String("remote", clientIP(r)), slog.String("request_id", reqID)}
 			if p := principal(r); p != nil {
 				attrs = append(attrs, slog.String("key", p.KeyID), slog.String("org", p.OrgName))
+				s.opts.Audit.Record(audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(route, "{$}"),
+					Target: r.URL.Path, Status: rec.status, Detail: strings.Join(note.detail, "\n")})
+			} else if rec.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+				s.opts.Audit.Record(audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(route, "{$}"),
+					Target: r.URL.Path, Status: rec.status})
 			}
 			s.log.LogAttrs(ctx, level, "http", attrs...)
 		}()

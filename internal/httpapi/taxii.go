@@ -11,6 +11,7 @@ import (
 
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/sharing"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -163,6 +164,19 @@ func setDateAddedHeaders(w http.ResponseWriter, objs []taxii.StoredObject) {
 	}
 }
 
+// auditReads notes the ids of the non-CLEAR objects a read returned.
+func auditReads(r *http.Request, objs []taxii.StoredObject) {
+	var ids []string
+	for _, o := range objs {
+		if o.Level != sharing.Clear {
+			ids = append(ids, o.ID+"@"+taxii.FormatTime(o.Version))
+		}
+	}
+	if len(ids) > 0 {
+		noteAudit(r, "read "+strings.Join(ids, " "))
+	}
+}
+
 // envelopeOf writes a page as a TAXII envelope. The objects are written as
 // stored: they were validated on the way in, and re-encoding a thousand
 // objects per page would cost more than reading them.
@@ -210,6 +224,7 @@ func (s *Server) taxiiObjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects)
 	envelopeOf(w, pg)
 	return nil
 }
@@ -261,6 +276,7 @@ func (s *Server) taxiiObject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects)
 	envelopeOf(w, pg)
 	return nil
 }

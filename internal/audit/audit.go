@@ -1,0 +1,223 @@
+// Package audit keeps a tamper-evident log of who did what on the hub: every
+// authenticated request (every key use, every write, every administrative
+// action), the ids of the non-CLEAR objects each read returned, and the
+// operator's local administrative commands.
+//
+// Words:
+//   - Entry: one record, numbered by Seq from 1 without gaps.
+//   - Chain: each entry's Hash is SHA-256 over the previous entry's Hash and
+//     the entry's own fields, so editing, deleting or reordering any entry
+//     breaks every hash after it; Verify says which entry and how.
+//   - Recorder: appends entries in batches off the request path, so that
+//     auditing does not slow a screening call down; Close flushes.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Entry is one audit record.
+type Entry struct {
+	Seq    int64     `json:"seq"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`  // an API key id, or "cli"
+	OrgID  string    `json:"org_id"` // the actor's organization, if any
+	Action string    `json:"action"` // e.g. "GET /taxii2/hub/collections/{coll}/objects/", "admin.key.create"
+	Target string    `json:"target"` // the path or object acted on
+	Status int       `json:"status"` // HTTP status, or 0
+	Detail string    `json:"detail,omitempty"`
+	Prev   string    `json:"prev"` // hex hash of the entry before ("" for the first)
+	Hash   string    `json:"hash"` // hex hash of this entry
+}
+
+// ComputeHash returns the hash e must carry given the previous hash.
+func ComputeHash(prev string, e *Entry) string {
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(prev)
+	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
+	h.Write(n[:])
+	binary.BigEndian.PutUint64(n[:], uint64(e.Time.UnixMicro()))
+	h.Write(n[:])
+	field(e.Actor)
+	field(e.OrgID)
+	field(e.Action)
+	field(e.Target)
+	binary.BigEndian.PutUint64(n[:], uint64(e.Status))
+	h.Write(n[:])
+	field(e.Detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Store keeps the log.
+//
+// Append assigns Seq, Prev and Hash to the entries, continuing the chain from
+// the last stored entry, and stores them atomically; concurrent appenders
+// (several replicas) are serialized by the store.
+type Store interface {
+	AppendAudit(ctx context.Context, entries []Entry) error
+	// AuditRange returns up to limit entries with Seq ≥ from, in Seq order.
+	AuditRange(ctx context.Context, from int64, limit int) ([]Entry, error)
+}
+
+// Chain fills in Seq, Prev and Hash of entries that follow the entry with
+// lastSeq and lastHash.
+func Chain(lastSeq int64, lastHash string, entries []Entry) {
+	for i := range entries {
+		lastSeq++
+		entries[i].Seq = lastSeq
+		entries[i].Time = entries[i].Time.UTC().Truncate(time.Microsecond)
+		entries[i].Prev = lastHash
+		entries[i].Hash = ComputeHash(lastHash, &entries[i])
+		lastHash = entries[i].Hash
+	}
+}
+
+// Problem is a break in the chain.
+type Problem struct {
+	Seq    int64  `json:"seq"`
+	Kind   string `json:"kind"` // edited, missing, reordered
+	Detail string `json:"detail"`
+}
+
+func (p Problem) String() string { return fmt.Sprintf("entry %d: %s: %s", p.Seq, p.Kind, p.Detail) }
+
+// Verifier checks entries fed to it in the order the store returns them.
+type Verifier struct {
+	lastSeq  int64
+	lastHash string
+	Checked  int64
+	Problems []Problem
+}
+
+// Add checks the next entry.
+func (v *Verifier) Add(e Entry) {
+	v.Checked++
+	switch {
+	case e.Seq < v.lastSeq+1:
+		v.Problems = append(v.Problems, Problem{e.Seq, "reordered", fmt.Sprintf("comes after entry %d", v.lastSeq)})
+	case e.Seq > v.lastSeq+1:
+		v.Problems = append(v.Problems, Problem{v.lastSeq + 1, "missing", fmt.Sprintf("entries %d to %d are gone", v.lastSeq+1, e.Seq-1)})
+	}
+	if e.Prev != v.lastHash && e.Seq == v.lastSeq+1 {
+		v.Problems = append(v.Problems, Problem{e.Seq, "reordered", "its link to the previous entry does not match: entries were moved or replaced"})
+	}
+	if want := ComputeHash(e.Prev, &e); want != e.Hash {
+		v.Problems = append(v.Problems, Problem{e.Seq, "edited", "its content does not match its hash"})
+	}
+	v.lastSeq, v.lastHash = e.Seq, e.Hash
+}
+
+// Verify reads the whole log from store and checks the chain.
+func Verify(ctx context.Context, store Store) (*Verifier, error) {
+	v := &Verifier{}
+	from := int64(1)
+	for {
+		batch, err := store.AuditRange(ctx, from, 10000)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			return v, nil
+		}
+		if v.Checked == 0 && batch[0].Seq != 1 {
+			v.Problems = append(v.Problems, Problem{1, "missing", fmt.Sprintf("the log starts at entry %d", batch[0].Seq)})
+			v.lastSeq, v.lastHash = batch[0].Seq-1, batch[0].Prev
+		}
+		for _, e := range batch {
+			v.Add(e)
+		}
+		from = batch[len(batch)-1].Seq + 1
+	}
+}
+
+// Recorder appends entries in the background, in batches.
+type Recorder struct {
+	store Store
+	log   *slog.Logger
+	in    chan Entry
+	done  chan struct{}
+	once  sync.Once
+}
+
+// NewRecorder starts a recorder; Close flushes and stops it.
+func NewRecorder(store Store, log *slog.Logger) *Recorder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Recorder{store: store, log: log, in: make(chan Entry, 65536), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// Record queues an entry. It does not block the caller unless the queue is
+// full (the store is far behind), in which case it waits: an audit log that
+// silently drops entries would not be one.
+func (r *Recorder) Record(e Entry) {
+	if r == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.in <- e
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	var batch []Entry
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		for attempt := 0; ; attempt++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := r.store.AppendAudit(ctx, batch)
+			cancel()
+			if err == nil {
+				break
+			}
+			r.log.Error("audit: append failed; retrying", "entries", len(batch), "err", err)
+			time.Sleep(time.Duration(min(attempt+1, 10)) * 100 * time.Millisecond)
+		}
+		batch = batch[:0]
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case e, ok := <-r.in:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, e)
+			if len(batch) >= 1000 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// Close flushes what is queued and stops the recorder.
+func (r *Recorder) Close() {
+	if r == nil {
+		return
+	}
+	r.once.Do(func() { close(r.in) })
+	<-r.done
+}
