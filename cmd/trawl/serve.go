@@ -13,6 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/screening"
 )
 
 func serveCommand() *command {
@@ -42,12 +43,18 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	go hub.Run(workCtx)
+	sc := screening.New(store, hub)
+	if err := sc.Refresh(ctx, true); err != nil {
+		return err
+	}
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
 		Identity:  ids,
 		TAXII:     hub,
 		Audit:     rec,
+		Screener:  sc,
+		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,
 		MaxBody:   cfg.MaxBody,

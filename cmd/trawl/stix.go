@@ -20,7 +20,7 @@ func validateSTIX(raw []byte) error {
 }
 
 func importCommand() *command {
-	return &command{name: "import", summary: "import intelligence and lists from files", subs: []*command{importSTIXCommand()}}
+	return &command{name: "import", summary: "import intelligence and lists from files", subs: append([]*command{importSTIXCommand()}, listImporters()...)}
 }
 
 func importSTIXCommand() *command {

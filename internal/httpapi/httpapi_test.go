@@ -13,6 +13,7 @@ import (
 
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
@@ -111,7 +112,7 @@ func newTestServer(t testing.TB) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Identity: ids, TAXII: tx, Ready: store.Ping, MaxBody: 1 << 16}), tok
+	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Groups: store.GroupsOf, Ready: store.Ping, MaxBody: 1 << 16}), tok
 }
 
 // TestOpenAPIDocumentsEveryRoute keeps /api/v1/openapi.json true.
@@ -168,6 +169,8 @@ func FuzzAPI(f *testing.F) {
 		{"DELETE", "/api/v1/keys/%00", "", ""},
 		{"GET", "/api/v1/orgs/%2e%2e/users", "", ""},
 		{"PATCH", "/healthz", "[]", "text/plain"},
+		{"POST", "/api/v1/screen", `{"addresses":["0x098B716B8Aaf21512996dC57EB0615e2383E2f96","garbage"],"names":["Kim Jong Un"]}`, ""},
+		{"GET", "/api/v1/address/bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", "", ""},
 	}
 	for _, sd := range seeds {
 		for _, auth := range []bool{true, false} {

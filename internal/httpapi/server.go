@@ -27,14 +27,18 @@ import (
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
 // Options configure a Server.
 type Options struct {
-	Identity  *identity.Service
-	TAXII     *taxii.Service                  // nil: no intelligence hub routes
-	Audit     *audit.Recorder                 // nil: no audit log
+	Identity *identity.Service
+	TAXII    *taxii.Service      // nil: no intelligence hub routes
+	Audit    *audit.Recorder     // nil: no audit log
+	Screener *screening.Screener // nil: no screening routes
+	// Groups lists the sharing groups of an organization (for hub hits).
+	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes
@@ -155,6 +159,10 @@ func (s *Server) registerRoutes() {
 		s.Handle("GET /api/v1/collections", authed, s.listCollections)
 		s.Handle("POST /api/v1/collections", authed, s.createCollection)
 		s.Handle("PUT /api/v1/collections/{coll}/grants/{org}", authed, s.grantCollection)
+	}
+	if s.opts.Screener != nil {
+		s.Handle("POST /api/v1/screen", authed, s.screen)
+		s.Handle("GET /api/v1/address/{address}", authed, s.chainalysisAddress)
 	}
 	s.registerTAXII()
 }
@@ -341,6 +349,10 @@ func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Durat
 func credentials(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		// Clients of the Chainalysis sanctions API send their key so.
+		if k := r.Header.Get("X-API-Key"); k != "" {
+			return strings.TrimSpace(k), true
+		}
 		return "", false
 	}
 	scheme, rest, _ := strings.Cut(h, " ")

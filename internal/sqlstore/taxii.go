@@ -303,7 +303,7 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		limit = 1000
 	}
 	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, raw
+	rows, err := s.db.QueryContext(ctx, `SELECT `+objectCols+`
 		FROM stix_objects WHERE `+strings.Join(where, " AND ")+` ORDER BY date_added, seq LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, false, err
@@ -311,18 +311,9 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 	defer rows.Close()
 	out := make([]taxii.StoredObject, 0, min(limit, 1024))
 	for rows.Next() {
-		var o taxii.StoredObject
-		var version, added int64
-		var markings string
-		var raw []byte
-		var level int
-		if err := rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &raw); err != nil {
+		o, err := scanObject(rows)
+		if err != nil {
 			return nil, false, err
-		}
-		o.Level = sharing.Level(level)
-		o.Version, o.DateAdded, o.Raw = fromMicros(version), fromMicros(added), raw
-		if markings != "" {
-			o.Markings = strings.Split(markings, ",")
 		}
 		out = append(out, o)
 	}
@@ -333,6 +324,54 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		return out[:limit], true, nil
 	}
 	return out, false, nil
+}
+
+const objectCols = `seq, collection_id, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, raw`
+
+func scanObject(rows *sql.Rows) (taxii.StoredObject, error) {
+	var o taxii.StoredObject
+	var version, added int64
+	var markings, recipients string
+	var raw []byte
+	var level int
+	if err := rows.Scan(&o.Seq, &o.CollectionID, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &raw); err != nil {
+		return o, err
+	}
+	o.Level = sharing.Level(level)
+	o.Version, o.DateAdded, o.Raw = fromMicros(version), fromMicros(added), raw
+	if markings != "" {
+		o.Markings = strings.Split(markings, ",")
+	}
+	for _, r := range strings.Split(strings.Trim(recipients, ","), ",") {
+		if kind, id, ok := strings.Cut(r, ":"); ok {
+			o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
+		}
+	}
+	return o, nil
+}
+
+func (s *DB) ScanLatest(ctx context.Context, typ string, fn func(o taxii.StoredObject) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+objectCols+` FROM stix_objects WHERE type = $1 AND is_latest ORDER BY seq`, typ)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanObject(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (s *DB) ObjectsVersion(ctx context.Context) (int64, error) {
+	var n, max int64
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM stix_objects`).Scan(&n, &max)
+	return n*1_000_000_007 + max, err
 }
 
 func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q *taxii.Query, onlyAddedBy string) (int, error) {

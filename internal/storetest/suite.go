@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 		{"Keys", testKeys},
 		{"Authenticate", testAuthenticate},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"WatchlistImports", testWatchlistImports},
 	}
 	tests = append(tests, taxiiTests()...)
 	tests = append(tests, sharingTests()...)

@@ -53,6 +53,26 @@ type Service struct {
 	log     *slog.Logger
 	wake    chan struct{}
 	running sync.Mutex
+
+	mu       sync.Mutex
+	watchers []func()
+}
+
+// OnWrite registers fn to be called after objects are added or deleted on
+// this replica (other replicas' writes are seen by polling the store).
+func (s *Service) OnWrite(fn func()) {
+	s.mu.Lock()
+	s.watchers = append(s.watchers, fn)
+	s.mu.Unlock()
+}
+
+func (s *Service) changed() {
+	s.mu.Lock()
+	ws := s.watchers
+	s.mu.Unlock()
+	for _, fn := range ws {
+		fn()
+	}
 }
 
 // NewService returns a Service; it reads the shared cursor secret.
@@ -319,6 +339,7 @@ func (s *Service) DeleteObject(ctx context.Context, p *identity.Principal, colle
 	if n == 0 {
 		return errs.E(errs.NotFound, "no object %q in this collection", objectID)
 	}
+	s.changed()
 	return nil
 }
 
@@ -531,6 +552,7 @@ func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessag
 		if err != nil {
 			return err
 		}
+		defer s.changed()
 		for _, r := range res {
 			o := objs[r.Index]
 			v := o.Version

@@ -74,17 +74,19 @@ type NewObject struct {
 
 // StoredObject is a version of an object as stored.
 type StoredObject struct {
-	Seq         int64
-	ID          string
-	Type        string
-	SpecVersion string
-	Version     time.Time
-	DateAdded   time.Time
-	AddedByOrg  string
-	Markings    []string
-	Level       sharing.Level
-	Group       string
-	Raw         json.RawMessage
+	Seq          int64
+	CollectionID string
+	ID           string
+	Type         string
+	SpecVersion  string
+	Version      time.Time
+	DateAdded    time.Time
+	AddedByOrg   string
+	Markings     []string
+	Level        sharing.Level
+	Group        string
+	Recipients   []sharing.Recipient
+	Raw          json.RawMessage
 }
 
 // AddResult says what happened to one object of a write.
@@ -119,6 +121,12 @@ type Store interface {
 	// Objects returns up to q.Limit objects that v may see, after pos (nil:
 	// from the start), in (date_added, seq) order, and whether more follow.
 	Objects(ctx context.Context, collectionID string, q *Query, after *Position, v *Visibility) ([]StoredObject, bool, error)
+	// ScanLatest calls fn with the latest version of every object of type typ
+	// in every collection (no visibility filter: for building indexes that
+	// apply the sharing rule themselves).
+	ScanLatest(ctx context.Context, typ string, fn func(o StoredObject) error) error
+	// ObjectsVersion changes whenever objects are added or deleted.
+	ObjectsVersion(ctx context.Context) (int64, error)
 	// DeleteObject deletes the versions of an object that q matches (only
 	// those added by onlyAddedBy, unless it is "") and returns how many.
 	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/screening"
+	"github.com/trawlhq/trawl/internal/watchlist"
+)
+
+// MaxScreenBatch is the largest number of addresses one screening call takes.
+const MaxScreenBatch = 10000
+
+func (s *Server) screenReader(r *http.Request) (*screening.Reader, error) {
+	p := principal(r)
+	if !p.Can(identity.PermRead) {
+		return nil, errs.E(errs.Forbidden, "screening needs a key with the reader, analyst or admin role")
+	}
+	if err := s.opts.Screener.Refresh(r.Context(), false); err != nil {
+		return nil, err
+	}
+	var groups []string
+	if s.opts.Groups != nil {
+		var err error
+		if groups, err = s.opts.Groups(r.Context(), p.OrgID); err != nil {
+			return nil, err
+		}
+	}
+	return s.opts.Screener.NewReader(r.Context(), p, groups)
+}
+
+func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Addresses []string `json:"addresses"`
+		Names     []string `json:"names"`
+		Threshold float64  `json:"threshold"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if len(req.Addresses) == 0 && len(req.Names) == 0 {
+		return errs.E(errs.Invalid, "give \"addresses\" and/or \"names\" to screen")
+	}
+	if len(req.Addresses) > MaxScreenBatch {
+		return errs.E(errs.TooLarge, "at most %d addresses per call, got %d", MaxScreenBatch, len(req.Addresses))
+	}
+	if len(req.Names) > 1000 {
+		return errs.E(errs.TooLarge, "at most 1000 names per call, got %d", len(req.Names))
+	}
+	if req.Threshold < 0 || req.Threshold > 1 {
+		return errs.E(errs.Invalid, "threshold: want a score between 0 and 1")
+	}
+	for i, a := range req.Addresses {
+		if len(a) > 200 || strings.TrimSpace(a) == "" {
+			return errs.E(errs.Invalid, "addresses[%d]: want a non-empty address of at most 200 characters", i)
+		}
+	}
+	rd, err := s.screenReader(r)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	if len(req.Addresses) > 0 {
+		out["results"] = s.opts.Screener.Screen(r.Context(), rd, req.Addresses)
+	}
+	if len(req.Names) > 0 {
+		hits := s.opts.Screener.ScreenNames(req.Names, watchlist.NameOptions{Threshold: req.Threshold})
+		names := make([]map[string]any, len(req.Names))
+		for i, n := range req.Names {
+			names[i] = map[string]any{"name": n, "hits": hits[i]}
+		}
+		out["names"] = names
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// chainalysisAddress answers like the Chainalysis free sanctions API, so that
+// tools written for it work unchanged.
+func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) error {
+	a := r.PathValue("address")
+	if len(a) > 200 {
+		return errs.E(errs.Invalid, "address longer than 200 characters")
+	}
+	rd, err := s.screenReader(r)
+	if err != nil {
+		return err
+	}
+	res := s.opts.Screener.Screen(r.Context(), rd, []string{a})[0]
+	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res)})
+	return nil
+}
