@@ -150,6 +150,14 @@ func TestDemo(t *testing.T) {
 	if r.status != 200 || !strings.Contains(string(r.body), `"can_write":true`) {
 		t.Fatalf("the exchange's view of the demo collection: %d %s", r.status, r.body)
 	}
+	// The exchange screens an address the FIU shared from the simulated theft.
+	if info.Shared == 0 || info.Example == "" || info.StolenBTC <= 0 {
+		t.Fatalf("demo theft: %+v", info)
+	}
+	r = do(t, nil, "POST", in.url+"/api/v1/screen", info.Keys["exchange"], strings.NewReader(`{"addresses":["`+info.Example+`"]}`))
+	if r.status != 200 || !strings.Contains(string(r.body), `"listed":true`) || !strings.Contains(string(r.body), `"tlp":"amber"`) {
+		t.Fatalf("the exchange screens the thief's address: %d %s", r.status, r.body)
+	}
 	if _, err := os.Stat(filepath.Join(dir, sqlitestore.FileName)); err != nil {
 		t.Fatalf("demo store not in --data: %v", err)
 	}

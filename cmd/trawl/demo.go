@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/trawlhq/trawl/internal/btcsim"
 	"github.com/trawlhq/trawl/internal/config"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/stix"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -48,6 +51,10 @@ type demoInfo struct {
 	DataDir    string            `json:"data_dir"`
 	Keys       map[string]string `json:"keys"` // org name -> token
 	Collection string            `json:"collection"`
+	Chain      string            `json:"chain"`      // the simulated chain's block files and truth.json
+	StolenBTC  float64           `json:"stolen_btc"` // of the simulated theft
+	Shared     int               `json:"shared"`     // attacker addresses the FIU shared as indicators
+	Example    string            `json:"example"`    // one of them, to screen
 }
 
 func (d *demoInfo) writeText(w io.Writer) {
@@ -57,6 +64,9 @@ func (d *demoInfo) writeText(w io.Writer) {
 	fmt.Fprintf(w, "  exchange compliance:           %s\n\n", d.Keys["exchange"])
 	fmt.Fprintf(w, "TAXII 2.1: discovery %s/taxii2/  collection %s/taxii2/hub/collections/%s/\n", d.URL, d.URL, d.Collection)
 	fmt.Fprintf(w, "  (the FIU owns it; the exchange may read and write it)\n\n")
+	fmt.Fprintf(w, "A Lazarus-style theft of %.2f BTC from an exchange was simulated (chain and ground truth in %s).\n", d.StolenBTC, d.Chain)
+	fmt.Fprintf(w, "The FIU shared the thief's %d addresses as TLP:AMBER indicators with the exchange, which now screens against them:\n", d.Shared)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"addresses\":[\"%s\"]}' %s/api/v1/screen\n\n", d.Keys["exchange"], d.Example, d.URL)
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/whoami\n", d.Keys["fiu"], d.URL)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/taxii2/hub/collections/\n", d.Keys["exchange"], d.URL)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/api/v1/orgs\n\n", d.Keys["hub"], d.URL)
@@ -130,5 +140,46 @@ func seedDemo(ctx context.Context, e *env) (*demoInfo, error) {
 		return nil, err
 	}
 	d.Collection = c.ID
+
+	// A simulated chain with a laundered theft; the FIU shares what it knows
+	// about the thief on the hub.
+	d.Chain = filepath.Join(e.cfg.DataDir, "chain")
+	sum, err := btcsim.Simulate(ctx, btcsim.Options{Seed: 2025, Txs: 30_000, Dir: d.Chain, Scenario: btcsim.ScenarioMixed, Network: "mainnet"})
+	if err != nil {
+		return nil, fmt.Errorf("simulate the demo chain: %w", err)
+	}
+	d.StolenBTC = float64(sum.StolenSats) / 1e8
+	raw, err := os.ReadFile(filepath.Join(d.Chain, "truth.json"))
+	if err != nil {
+		return nil, err
+	}
+	var truth btcsim.Truth
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		return nil, err
+	}
+	var objs []json.RawMessage
+	for i, a := range truth.AttackerAddresses {
+		ind := map[string]any{
+			"type": "indicator", "spec_version": "2.1", "id": "indicator--" + taxii.NewUUID(),
+			"created": "2025-02-21T00:00:00.000Z", "modified": "2025-02-21T00:00:00.000Z",
+			"name":            fmt.Sprintf("Address of the thief of the simulated exchange theft (%d of %d)", i+1, len(truth.AttackerAddresses)),
+			"indicator_types": []string{"malicious-activity"}, "pattern": "[cryptocurrency-wallet:address = '" + a + "']",
+			"pattern_type": "stix", "valid_from": "2025-02-21T00:00:00Z", "labels": []string{"lazarus", "theft"},
+			"object_marking_refs": []string{stix.TLP2Amber},
+		}
+		b, _ := json.Marshal(ind)
+		objs = append(objs, b)
+	}
+	st, err := hub.Import(ctx, fiu.ID, c.ID, objs)
+	if err != nil {
+		return nil, err
+	}
+	if st.FailureCount > 0 {
+		return nil, fmt.Errorf("demo indicators refused: %s", st.Failures[0].Message)
+	}
+	d.Shared = st.SuccessCount
+	if len(truth.AttackerAddresses) > 0 {
+		d.Example = truth.AttackerAddresses[len(truth.AttackerAddresses)-1]
+	}
 	return d, nil
 }
