@@ -143,9 +143,22 @@ func TestThreeOrganizationsSeeWhatTheTableSays(t *testing.T) {
 		for org, w := range want {
 			check(org, w)
 		}
+		// A property under a narrower granular marking is removed for readers
+		// who may not see it.
+		gran := strings.Replace(marked(20, `,"description":"deposit account 4411 at exchange X","x_trawl_recipients":["org:exchange"],"granular_markings":[{"marking_ref":"`+tlpRed+`","selectors":["description"]}]`, tlpAmber), "", "", 1)
+		if r := post(t, objURL, keys["fiu"], envelope(gran)); r.json(t)["success_count"] != 1.0 {
+			t.Fatalf("granular: %s", r.body)
+		}
+		id20 := "indicator--00000000-0000-4000-8000-000000000020/"
+		if b := do(t, nil, "GET", objURL+id20, keys["exchange"], nil).body; !strings.Contains(string(b), "account 4411") {
+			t.Errorf("the named recipient lost the RED description: %s", b)
+		}
+		if b := do(t, nil, "GET", objURL+id20, keys["bank"], nil).body; strings.Contains(string(b), "account 4411") || !strings.Contains(string(b), `"pattern"`) {
+			t.Errorf("the bank reads a RED description, or lost the rest: %s", b)
+		}
 		// Removing the exchange from the group takes effect at once.
 		cli(t, append([]string{"admin", "group", "remove", "asia", "--org", "exchange"}, sa...)...)
-		check("exchange", []int{1, 2, 3, 5, 7, 10, 11})
+		check("exchange", []int{1, 2, 3, 5, 7, 10, 11, 20})
 	})
 }
 

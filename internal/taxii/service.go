@@ -287,6 +287,15 @@ func (s *Service) page(ctx context.Context, p *identity.Principal, c *Collection
 	if err != nil {
 		return nil, err
 	}
+	// Properties under granular markings the reader may not see are removed.
+	rd := sharing.Reader{Anonymous: v.Anonymous, OrgID: v.OrgID, UserID: v.UserID, Groups: map[string]bool{}}
+	for _, g := range v.Groups {
+		rd.Groups[g] = true
+	}
+	for i := range objs {
+		o := &objs[i]
+		o.Raw = redactGranular(o.Raw, rd, sharing.Item{Level: sharing.Effective(o.Level, v.Default), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients})
+	}
 	pg := &Page{Objects: objs, More: more}
 	if more && len(objs) > 0 {
 		last := objs[len(objs)-1]
