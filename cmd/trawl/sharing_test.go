@@ -243,3 +243,39 @@ func TestRemarkingNarrowerHidesOlderVersions(t *testing.T) {
 		t.Fatalf("another org's version hid the owner's: %d %s", r.status, r.body)
 	}
 }
+
+// TestSightings: the FIU shares an indicator; an exchange and a bank report
+// sightings of it. The FIU sees every sighting of what it shared; the others
+// only what the sightings' own markings allow, and counts never include what
+// they may not see.
+func TestSightings(t *testing.T) {
+	dir := t.TempDir()
+	h := setupHub(t, []string{"--data", dir})
+	cli(t, "admin", "org", "create", "bank", "--data", dir)
+	var bank createdKey
+	mustJSON(t, &bank, "admin", "key", "create", "--org", "bank", "--role", "analyst", "--data", dir)
+	cli(t, "admin", "collection", "grant", "lazarus", "--org", "bank", "--read", "--write", "--data", dir)
+	ind := marked(1, "", tlpAmber)
+	post(t, h.objectsURL(), h.ownerKey, envelope(ind))
+	sighting := func(n, count int, marking string) string {
+		return fmt.Sprintf(`{"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-%012d","created":"2025-02-22T00:00:00.000Z","modified":"2025-02-22T00:00:00.000Z","sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000001","count":%d,"object_marking_refs":["%s"]}`, n, count, marking)
+	}
+	if r := post(t, h.objectsURL(), h.otherKey, envelope(sighting(1, 3, tlpAmberStrict))); r.json(t)["success_count"] != 1.0 {
+		t.Fatalf("exchange sighting: %s", r.body)
+	}
+	if r := post(t, h.objectsURL(), bank.Token, envelope(sighting(2, 1, tlpGreen))); r.json(t)["success_count"] != 1.0 {
+		t.Fatalf("bank sighting: %s", r.body)
+	}
+	want := map[string][2]float64{h.ownerKey: {2, 4}, h.otherKey: {2, 4}, bank.Token: {1, 1}}
+	for key, w := range want {
+		r := do(t, nil, "GET", h.url+"/api/v1/sightings?of=indicator--00000000-0000-4000-8000-000000000001", key, nil)
+		m := r.json(t)
+		if r.status != 200 || m["sightings"] != w[0] || m["count"] != w[1] {
+			t.Errorf("sightings seen: %d %s; want %v sightings with count %v", r.status, r.body, w[0], w[1])
+		}
+	}
+	// The strict sighting is hidden from the bank over TAXII too.
+	if b := do(t, nil, "GET", h.objectsURL()+"?match[type]=sighting", bank.Token, nil).body; strings.Contains(string(b), "000000000001\",\"created") {
+		t.Errorf("the bank reads the exchange's AMBER+STRICT sighting: %s", b)
+	}
+}

@@ -159,6 +159,7 @@ func (s *Server) registerRoutes() {
 		s.Handle("GET /api/v1/collections", authed, s.listCollections)
 		s.Handle("POST /api/v1/collections", authed, s.createCollection)
 		s.Handle("PUT /api/v1/collections/{coll}/grants/{org}", authed, s.grantCollection)
+		s.Handle("GET /api/v1/sightings", authed, s.sightings)
 	}
 	if s.opts.Screener != nil {
 		s.Handle("POST /api/v1/screen", authed, s.screen)

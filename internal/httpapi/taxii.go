@@ -380,6 +380,19 @@ func (s *Server) taxiiStatus(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) sightings(w http.ResponseWriter, r *http.Request) error {
+	of := r.URL.Query().Get("of")
+	if of == "" {
+		return errs.E(errs.Invalid, "give the sighted object's id: ?of=indicator--...")
+	}
+	sum, err := s.opts.TAXII.Sightings(r.Context(), principal(r), of)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
 // Collections administration over REST.
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) error {

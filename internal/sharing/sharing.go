@@ -82,13 +82,16 @@ type Item struct {
 	Owner      string
 	Group      string // "" when not restricted to a sharing group
 	Recipients []Recipient
+	// SightedOwner, for a sighting, is the organization that shared the
+	// sighted object: it may read every sighting of what it shared.
+	SightedOwner string
 }
 
 // CanRead reports whether r may read it, given that r may read the
 // collection it is in (collection grants, or a public collection for
 // anonymous readers, are checked before this).
 func CanRead(r Reader, it Item) bool {
-	if !r.Anonymous && r.OrgID != "" && r.OrgID == it.Owner {
+	if !r.Anonymous && r.OrgID != "" && (r.OrgID == it.Owner || r.OrgID == it.SightedOwner) {
 		return true
 	}
 	if it.Group != "" && (r.Anonymous || !r.Groups[it.Group]) {

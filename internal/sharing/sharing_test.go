@@ -55,6 +55,9 @@ func (w world) reader(rng *rand.Rand) Reader {
 
 func (w world) item(rng *rand.Rand) Item {
 	it := Item{Level: Level(rng.IntN(5)), Owner: w.orgs[rng.IntN(len(w.orgs))]}
+	if rng.IntN(4) == 0 {
+		it.SightedOwner = w.orgs[rng.IntN(len(w.orgs))]
+	}
 	var groups []string
 	for g := range w.groups {
 		groups = append(groups, g)
@@ -95,16 +98,19 @@ func TestPropertiesOfTheRule(t *testing.T) {
 		if !r.Anonymous && r.OrgID == it.Owner && !can {
 			fail("the owner cannot read its own object")
 		}
+		if !r.Anonymous && r.OrgID == it.SightedOwner && !can {
+			fail("the sharer of a sighted object cannot read the sighting")
+		}
 		if r.Anonymous && can && (it.Level != Clear || it.Group != "") {
 			fail("an anonymous reader reads more than unrestricted CLEAR")
 		}
-		if can && it.Group != "" && r.OrgID != it.Owner && !r.Groups[it.Group] {
+		if can && it.Group != "" && r.OrgID != it.Owner && r.OrgID != it.SightedOwner && !r.Groups[it.Group] {
 			fail("a non-member reads an object restricted to a sharing group")
 		}
-		if can && it.Level == AmberStrict && r.OrgID != it.Owner {
+		if can && it.Level == AmberStrict && r.OrgID != it.Owner && r.OrgID != it.SightedOwner {
 			fail("AMBER+STRICT read outside its organization")
 		}
-		if can && it.Level == Red && r.OrgID != it.Owner && !IsRecipient(r, it.Recipients) {
+		if can && it.Level == Red && r.OrgID != it.Owner && r.OrgID != it.SightedOwner && !IsRecipient(r, it.Recipients) {
 			fail("RED read by someone not named")
 		}
 		// Raising the level along CLEAR < GREEN < AMBER < AMBER+STRICT, or to
@@ -138,7 +144,7 @@ func TestPropertiesOfTheRule(t *testing.T) {
 			}
 		}
 		// Leaving a group takes access to group-restricted objects at once.
-		if it.Group != "" && r.Groups[it.Group] && r.OrgID != it.Owner {
+		if it.Group != "" && r.Groups[it.Group] && r.OrgID != it.Owner && r.OrgID != it.SightedOwner {
 			left := r
 			left.Groups = map[string]bool{}
 			for g := range r.Groups {

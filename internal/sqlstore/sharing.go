@@ -167,5 +167,6 @@ func visiblePredicate(v *taxii.Visibility, prefix string, arg func(any) string) 
 		}
 		group = "(" + prefix + "share_group = '' OR " + prefix + "share_group IN (" + strings.Join(ph, ", ") + "))"
 	}
-	return "(" + prefix + "added_by_org = " + arg(v.OrgID) + " OR (" + group + " AND (" + eff + " IN (0, 1, 2) OR (" + eff + " = 4 AND (" + strings.Join(recips, " OR ") + ")))))"
+	org := arg(v.OrgID)
+	return "(" + prefix + "added_by_org = " + org + " OR " + prefix + "sighted_owner = " + org + " OR (" + group + " AND (" + eff + " IN (0, 1, 2) OR (" + eff + " = 4 AND (" + strings.Join(recips, " OR ") + ")))))"
 }

@@ -227,12 +227,28 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 		}
 	}
-	const cols = 14
+	// Sightings record who shared what they sight, so that it may read them.
+	owners := map[string]string{}
+	for _, r := range rowsToAdd {
+		ref := r.o.SightingOf
+		if ref == "" {
+			continue
+		}
+		if _, ok := owners[ref]; !ok {
+			var owner string
+			err := tx.QueryRowContext(ctx, `SELECT added_by_org FROM stix_objects WHERE object_id = $1 ORDER BY seq LIMIT 1`, ref).Scan(&owner)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return time.Time{}, nil, err
+			}
+			owners[ref] = owner
+		}
+	}
+	const cols = 16
 	const perStmt = 200
 	for start := 0; start < len(rowsToAdd); start += perStmt {
 		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, raw) VALUES `)
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, raw) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, r := range chunk {
 			if i > 0 {
@@ -240,7 +256,7 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
-				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), []byte(r.o.Raw))
+				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf], []byte(r.o.Raw))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
@@ -274,6 +290,9 @@ func objectFilter(q *taxii.Query, where []string, args []any) ([]string, []any) 
 	list("object_id", q.IDs)
 	list("type", q.Types)
 	list("spec_version", q.SpecVersions)
+	if q.SightingOf != "" {
+		where = append(where, "sighted_ref = "+arg(q.SightingOf))
+	}
 	switch q.Versions {
 	case taxii.VersionLast:
 		where = append(where, "is_latest")
@@ -326,7 +345,7 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 	return out, false, nil
 }
 
-const objectCols = `seq, collection_id, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, raw`
+const objectCols = `seq, collection_id, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, sighted_owner, raw`
 
 func scanObject(rows *sql.Rows) (taxii.StoredObject, error) {
 	var o taxii.StoredObject
@@ -334,7 +353,7 @@ func scanObject(rows *sql.Rows) (taxii.StoredObject, error) {
 	var markings, recipients string
 	var raw []byte
 	var level int
-	if err := rows.Scan(&o.Seq, &o.CollectionID, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &raw); err != nil {
+	if err := rows.Scan(&o.Seq, &o.CollectionID, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw); err != nil {
 		return o, err
 	}
 	o.Level = sharing.Level(level)

@@ -129,10 +129,15 @@ func testVisibilityProperty(t *testing.T, h Harness) {
 				}
 			}
 			owner := orgs[rng.IntN(4)]
+			sightedOwner := ""
+			if len(objs) > 0 && rng.IntN(4) == 0 { // a sighting of an earlier object
+				k := rng.IntN(len(objs))
+				o.SightingOf, sightedOwner = objs[k].id, objs[k].it.Owner
+			}
 			if _, _, err := db.AddObjects(ctx, c.ID, owner, []taxii.NewObject{o}); err != nil {
 				t.Fatal(err)
 			}
-			objs = append(objs, stored{o.ID, sharing.Item{Level: sharing.Effective(o.Level, def), Owner: owner, Group: o.Group, Recipients: o.Recipients}})
+			objs = append(objs, stored{o.ID, sharing.Item{Level: sharing.Effective(o.Level, def), Owner: owner, Group: o.Group, Recipients: o.Recipients, SightedOwner: sightedOwner}})
 		}
 		for range 25 {
 			r := sharing.Reader{Groups: map[string]bool{}}

@@ -35,6 +35,7 @@ type Query struct {
 	Versions     VersionKind
 	Times        []time.Time // for VersionAt
 	SpecVersions []string
+	SightingOf   string // only sightings of this object (set by the service, not a URL filter)
 }
 
 const maxListItems = 1000

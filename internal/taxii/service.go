@@ -294,7 +294,7 @@ func (s *Service) page(ctx context.Context, p *identity.Principal, c *Collection
 	}
 	for i := range objs {
 		o := &objs[i]
-		o.Raw = redactGranular(o.Raw, rd, sharing.Item{Level: sharing.Effective(o.Level, v.Default), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients})
+		o.Raw = redactGranular(o.Raw, rd, sharing.Item{Level: sharing.Effective(o.Level, v.Default), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients, SightedOwner: o.SightedOwner})
 	}
 	pg := &Page{Objects: objs, More: more}
 	if more && len(objs) > 0 {
@@ -323,6 +323,61 @@ func (s *Service) Object(ctx context.Context, p *identity.Principal, collectionI
 		return nil, errs.E(errs.NotFound, "no object %q in this collection", objectID)
 	}
 	return pg, nil
+}
+
+// SightingsSummary is what a caller may know of the sightings of an object.
+type SightingsSummary struct {
+	Of        string            `json:"of"`
+	Sightings int               `json:"sightings"` // sighting objects the caller may read
+	Count     int               `json:"count"`     // the sum of their count properties (1 when absent)
+	Objects   []json.RawMessage `json:"objects"`
+}
+
+// Sightings gathers, over every collection p may read, the sightings of
+// objectID that p may see: counts never include hidden sightings.
+func (s *Service) Sightings(ctx context.Context, p *identity.Principal, objectID string) (*SightingsSummary, error) {
+	if !ValidID(objectID) {
+		return nil, errs.E(errs.Invalid, "%q is not a STIX id", objectID)
+	}
+	views, err := s.Collections(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &SightingsSummary{Of: objectID, Objects: []json.RawMessage{}}
+	for _, v := range views {
+		if !v.CanRead {
+			continue
+		}
+		c, err := s.store.Collection(ctx, v.ID)
+		if err != nil {
+			return nil, err
+		}
+		q := &Query{Limit: s.o.MaxPage, Types: []string{"sighting"}, SightingOf: objectID}
+		for {
+			pg, err := s.page(ctx, p, c, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range pg.Objects {
+				var sg struct {
+					Count *int `json:"count"`
+				}
+				json.Unmarshal(o.Raw, &sg)
+				n := 1
+				if sg.Count != nil {
+					n = *sg.Count
+				}
+				out.Sightings++
+				out.Count += n
+				out.Objects = append(out.Objects, o.Raw)
+			}
+			if !pg.More {
+				break
+			}
+			q.Next = pg.Next
+		}
+	}
+	return out, nil
 }
 
 // DeleteObject deletes the versions of an object that q selects (all
@@ -367,6 +422,7 @@ type common struct {
 	Markings    []string `json:"object_marking_refs"`
 	Group       string   `json:"x_trawl_sharing_group"`
 	Recipients  []string `json:"x_trawl_recipients"`
+	SightingOf  string   `json:"sighting_of_ref"`
 }
 
 // names are the unresolved sharing properties of an object.
@@ -390,6 +446,9 @@ func extract(raw []byte) (NewObject, names, error) {
 	}
 	n := names{group: c.Group, recipients: c.Recipients}
 	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
+	if c.Type == "sighting" {
+		o.SightingOf = c.SightingOf
+	}
 	for _, m := range c.Markings {
 		if t, ok := stix.TLPOf(m); ok {
 			if l, err := sharing.ParseLevel(string(t)); err == nil && l > o.Level {

@@ -69,6 +69,7 @@ type NewObject struct {
 	Level       sharing.Level // its own TLP level (Unmarked when none)
 	Group       string        // sharing group id it is restricted to
 	Recipients  []sharing.Recipient
+	SightingOf  string // for sightings: the sighted object's id
 	Raw         json.RawMessage
 }
 
@@ -86,6 +87,9 @@ type StoredObject struct {
 	Level        sharing.Level
 	Group        string
 	Recipients   []sharing.Recipient
+	// SightedOwner, for sightings, is the organization that shared the
+	// sighted object (see sharing.Item).
+	SightedOwner string
 	Raw          json.RawMessage
 }
 
