@@ -73,6 +73,8 @@ func (m *Main) commands() *command {
 		auditCommand(),
 		screenCommand(),
 		simulateCommand(),
+		ingestCommand(),
+		btcCommand(),
 		sanctionsCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},
 		{name: "version", summary: "print the version", run: func(ctx context.Context, e *env, args []string) error {
