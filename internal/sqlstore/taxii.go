@@ -329,8 +329,9 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 	}
 	defer rows.Close()
 	out := make([]taxii.StoredObject, 0, min(limit, 1024))
+	var sc objectScanner
 	for rows.Next() {
-		o, err := scanObject(rows)
+		o, err := sc.scan(rows)
 		if err != nil {
 			return nil, false, err
 		}
@@ -347,23 +348,37 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 
 const objectCols = `seq, collection_id, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, sighted_owner, raw`
 
-func scanObject(rows *sql.Rows) (taxii.StoredObject, error) {
+// objectScanner reads object rows; the raw bytes of a whole page share one
+// growing buffer instead of an allocation each.
+type objectScanner struct {
+	arena []byte
+}
+
+func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
 	var o taxii.StoredObject
 	var version, added int64
 	var markings, recipients string
-	var raw []byte
+	var raw sql.RawBytes
 	var level int
 	if err := rows.Scan(&o.Seq, &o.CollectionID, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw); err != nil {
 		return o, err
 	}
+	if cap(sc.arena)-len(sc.arena) < len(raw) {
+		sc.arena = make([]byte, 0, max(len(raw), 1<<20))
+	}
+	start := len(sc.arena)
+	sc.arena = append(sc.arena, raw...)
+	o.Raw = sc.arena[start:len(sc.arena):len(sc.arena)]
 	o.Level = sharing.Level(level)
-	o.Version, o.DateAdded, o.Raw = fromMicros(version), fromMicros(added), raw
+	o.Version, o.DateAdded = fromMicros(version), fromMicros(added)
 	if markings != "" {
 		o.Markings = strings.Split(markings, ",")
 	}
-	for _, r := range strings.Split(strings.Trim(recipients, ","), ",") {
-		if kind, id, ok := strings.Cut(r, ":"); ok {
-			o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
+	if recipients != "" {
+		for _, r := range strings.Split(strings.Trim(recipients, ","), ",") {
+			if kind, id, ok := strings.Cut(r, ":"); ok {
+				o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
+			}
 		}
 	}
 	return o, nil
@@ -375,8 +390,9 @@ func (s *DB) ScanLatest(ctx context.Context, typ string, fn func(o taxii.StoredO
 		return err
 	}
 	defer rows.Close()
+	var sc objectScanner
 	for rows.Next() {
-		o, err := scanObject(rows)
+		o, err := sc.scan(rows)
 		if err != nil {
 			return err
 		}
