@@ -55,4 +55,4 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 .PHONY: bench
 bench: ## run the benchmarks (figures in README.md come from here)
 	$(GO) test -run XXX -bench . -benchmem -count 5 ./internal/... | tee bench.out
-	$(GO) run ./bench taxii | tee -a bench.out
+	$(GO) run ./bench taxii screen | tee -a bench.out

@@ -2,7 +2,7 @@
 // can compare from run to run. `make bench` runs it; the figures in
 // README.md come from it.
 //
-//	go run ./bench [-objects N] [-runs R] taxii
+//	go run ./bench [-objects N] [-runs R] taxii screen
 //
 // The machine is shared and noisy: each figure is the median of R runs, and
 // ratios (last page / first page) matter more than absolutes.
@@ -27,6 +27,7 @@ type result struct {
 func main() {
 	objects := flag.Int("objects", 1_000_000, "objects in the paging collection")
 	runs := flag.Int("runs", 5, "repetitions per figure (the median is reported)")
+	conns := flag.Int("conns", 8, "load-generator connections for the screening benchmark")
 	flag.Parse()
 	what := flag.Args()
 	if len(what) == 0 {
@@ -44,8 +45,15 @@ func main() {
 				os.Exit(1)
 			}
 			results = append(results, r...)
+		case "screen":
+			r, err := benchScreen(ctx, 100_000, *conns, 10*time.Second)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench screen:", err)
+				os.Exit(1)
+			}
+			results = append(results, r...)
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown benchmark %q (want taxii)\n", w)
+			fmt.Fprintf(os.Stderr, "bench: unknown benchmark %q (want taxii or screen)\n", w)
 			os.Exit(2)
 		}
 	}

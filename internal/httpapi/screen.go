@@ -13,7 +13,9 @@ import (
 // MaxScreenBatch is the largest number of addresses one screening call takes.
 const MaxScreenBatch = 10000
 
-func (s *Server) screenReader(r *http.Request) (*screening.Reader, error) {
+// screenReader checks the caller may screen and returns how to build its
+// Reader, which is needed only when an address has hub hits.
+func (s *Server) screenReader(r *http.Request) (screening.ReaderFunc, error) {
 	p := principal(r)
 	if !p.Can(identity.PermRead) {
 		return nil, errs.E(errs.Forbidden, "screening needs a key with the reader, analyst or admin role")
@@ -21,14 +23,16 @@ func (s *Server) screenReader(r *http.Request) (*screening.Reader, error) {
 	if err := s.opts.Screener.Refresh(r.Context(), false); err != nil {
 		return nil, err
 	}
-	var groups []string
-	if s.opts.Groups != nil {
-		var err error
-		if groups, err = s.opts.Groups(r.Context(), p.OrgID); err != nil {
-			return nil, err
+	return func() (*screening.Reader, error) {
+		var groups []string
+		if s.opts.Groups != nil {
+			var err error
+			if groups, err = s.opts.Groups(r.Context(), p.OrgID); err != nil {
+				return nil, err
+			}
 		}
-	}
-	return s.opts.Screener.NewReader(r.Context(), p, groups)
+		return s.opts.Screener.NewReader(r.Context(), p, groups)
+	}, nil
 }
 
 func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +67,11 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{}
 	if len(req.Addresses) > 0 {
-		out["results"] = s.opts.Screener.Screen(r.Context(), rd, req.Addresses)
+		res, err := s.opts.Screener.ScreenLazy(r.Context(), rd, req.Addresses)
+		if err != nil {
+			return err
+		}
+		out["results"] = res
 	}
 	if len(req.Names) > 0 {
 		hits := s.opts.Screener.ScreenNames(req.Names, watchlist.NameOptions{Threshold: req.Threshold})
@@ -88,7 +96,10 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	res := s.opts.Screener.Screen(r.Context(), rd, []string{a})[0]
-	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res)})
+	res, err := s.opts.Screener.ScreenLazy(r.Context(), rd, []string{a})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res[0])})
 	return nil
 }

@@ -219,6 +219,10 @@ type Reader struct {
 	Readable  map[string]bool // collection ids
 }
 
+// ReaderFunc builds the Reader when a hub hit needs it: most addresses have
+// none, and then screening costs no database query.
+type ReaderFunc func() (*Reader, error)
+
 // NewReader resolves what p may see of the hub.
 func (s *Screener) NewReader(ctx context.Context, p *identity.Principal, groups []string) (*Reader, error) {
 	r := &Reader{Principal: p, Readable: map[string]bool{}}
@@ -246,6 +250,13 @@ func (s *Screener) NewReader(ctx context.Context, p *identity.Principal, groups 
 
 // Screen answers for each address.
 func (s *Screener) Screen(ctx context.Context, r *Reader, addrs []string) []Result {
+	res, _ := s.ScreenLazy(ctx, func() (*Reader, error) { return r, nil }, addrs)
+	return res
+}
+
+// ScreenLazy is Screen with the reader built only if a hub hit needs it.
+func (s *Screener) ScreenLazy(ctx context.Context, reader ReaderFunc, addrs []string) ([]Result, error) {
+	var r *Reader
 	s.mu.RLock()
 	idx, byKey := s.idx, s.hubByKey
 	s.mu.RUnlock()
@@ -273,6 +284,12 @@ func (s *Screener) Screen(ctx context.Context, r *Reader, addrs []string) []Resu
 				Currency: h.Currency, Value: h.Value, TLP: "clear", Listed: dateOf(e.Listed), URL: url})
 		}
 		for _, h := range byKey[address.Key(a)] {
+			if r == nil {
+				var err error
+				if r, err = reader(); err != nil {
+					return nil, err
+				}
+			}
 			if r.Readable[h.collection] && sharing.CanRead(r.Sharing, h.item) {
 				res.Hits = append(res.Hits, Hit{Source: "hub", Name: h.name, Value: h.value, TLP: h.item.Level.String(), Collection: h.collection, ObjectID: h.objectID})
 			}
@@ -280,7 +297,7 @@ func (s *Screener) Screen(ctx context.Context, r *Reader, addrs []string) []Resu
 		res.Listed = len(res.Hits) > 0
 		out[i] = res
 	}
-	return out
+	return out, nil
 }
 
 func dateOf(t time.Time) string {
