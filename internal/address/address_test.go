@@ -426,3 +426,20 @@ func TestKeyAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestHasUpperASCII(t *testing.T) {
+	for _, s := range []string{"", "a", "098b716b8aaf21512996dc57eb0615e2383e2f96", "zzzzzzzz", "@@@@[[[[", "ééééééééAB"} {
+		if got, want := hasUpperASCII(s), hasUpperSlow(s); got != want {
+			t.Errorf("%q: %v, want %v", s, got, want)
+		}
+	}
+	for i := range 64 {
+		b := []byte("098b716b8aaf21512996dc57eb0615e2383e2f96x" + "0123456789abcdefghijklmnopqrstuvwxyz")
+		for _, c := range []byte("AZ@[`{") {
+			b[i%len(b)] = c
+			if got, want := hasUpperASCII(string(b)), hasUpperSlow(string(b)); got != want {
+				t.Errorf("%q: %v, want %v", b, got, want)
+			}
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package address
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/crypto/sha3"
 )
 
@@ -72,17 +74,8 @@ func eip55(lower *[40]byte) [40]byte {
 // evmKey lower-cases a 42-character 0x string; it allocates only when the
 // input is not lower-case already.
 func evmKey(t string) string {
-	if t[1] == 'x' {
-		clean := true
-		for i := 2; i < len(t); i++ {
-			if 'A' <= t[i] && t[i] <= 'Z' {
-				clean = false
-				break
-			}
-		}
-		if clean {
-			return t
-		}
+	if t[1] == 'x' && !hasUpperASCII(t[2:]) {
+		return t
 	}
 	var b [42]byte
 	copy(b[:], t)
@@ -93,4 +86,33 @@ func evmKey(t string) string {
 		}
 	}
 	return string(b[:])
+}
+
+// hasUpperASCII reports whether s holds a byte in 'A'..'Z'. It tests eight
+// bytes at a time: screening calls it on every EVM address it looks up.
+func hasUpperASCII(s string) bool {
+	const hi = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if v&hi != 0 { // a non-ASCII byte: let the byte loop decide
+			return hasUpperSlow(s[i:])
+		}
+		// A byte's high bit is set in ge by b >= 'A', in gt by b > 'Z'.
+		ge := v + 0x3f3f3f3f3f3f3f3f
+		gt := v + 0x2525252525252525
+		if ge&^gt&hi != 0 {
+			return true
+		}
+	}
+	return hasUpperSlow(s[i:])
+}
+
+func hasUpperSlow(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
