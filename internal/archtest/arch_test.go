@@ -21,7 +21,8 @@ const module = "github.com/trawlhq/trawl"
 func kind(pkg string) string {
 	base := filepath.Base(pkg)
 	switch {
-	case (strings.HasSuffix(base, "store") && base != "storetest") || strings.HasSuffix(base, "client"):
+	case (strings.HasSuffix(base, "store") && base != "storetest") || strings.HasSuffix(base, "client") || base == "btcindex":
+		// btcindex is the Pebble-backed chain index: a storage adapter.
 		return "adapter"
 	case base == "httpapi" || strings.HasPrefix(pkg, "internal/httpapi/") || base == "web":
 		return "transport"
