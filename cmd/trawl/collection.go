@@ -21,7 +21,7 @@ func (e *env) taxiiService(ctx context.Context) (*taxii.Service, error) {
 
 func collectionCommand() *command {
 	return &command{name: "collection", summary: "TAXII collections", subs: []*command{
-		collectionCreateCommand(), collectionListCommand(), collectionGrantCommand(),
+		collectionCreateCommand(), collectionListCommand(), collectionGrantCommand(), collectionRestrictCommand(),
 	}}
 }
 
@@ -118,5 +118,31 @@ func collectionGrantCommand() *command {
 				return err
 			}
 			return e.print(g, func(w io.Writer) { fmt.Fprintf(w, "%s: %s may read=%v write=%v\n", c.ID, org, read, write) })
+		}}
+}
+
+func collectionRestrictCommand() *command {
+	var group string
+	return &command{name: "restrict", summary: "restrict a collection to a sharing group's members, whatever its grants (--group \"\" lifts it)", usage: "COLLECTION",
+		flags: func(fs *flag.FlagSet) { fs.StringVar(&group, "group", "", "sharing group name or id") },
+		run: func(ctx context.Context, e *env, args []string) error {
+			id, err := oneArg(args, "the collection id or alias")
+			if err != nil {
+				return err
+			}
+			hub, err := e.taxiiService(ctx)
+			if err != nil {
+				return err
+			}
+			if err := hub.Restrict(ctx, id, group); err != nil {
+				return err
+			}
+			return e.print(map[string]string{"collection": id, "group": group}, func(w io.Writer) {
+				if group == "" {
+					fmt.Fprintf(w, "%s: no longer restricted to a sharing group\n", id)
+				} else {
+					fmt.Fprintf(w, "%s: restricted to the members of %s\n", id, group)
+				}
+			})
 		}}
 }

@@ -279,3 +279,34 @@ func TestSightings(t *testing.T) {
 		t.Errorf("the bank reads the exchange's AMBER+STRICT sighting: %s", b)
 	}
 }
+
+// TestCollectionRestrictedToGroup: a collection restricted to a sharing
+// group is closed to granted organizations outside the group at once.
+func TestCollectionRestrictedToGroup(t *testing.T) {
+	dir := t.TempDir()
+	h := setupHub(t, []string{"--data", dir})
+	post(t, h.objectsURL(), h.ownerKey, envelope(marked(1, "", tlpClear)))
+	if r := do(t, nil, "GET", h.objectsURL(), h.readerKey, nil); r.status != 200 {
+		t.Fatalf("before: %d", r.status)
+	}
+	cli(t, "admin", "group", "create", "inner", "--org", "fiu", "--data", dir)
+	if _, e, code := cli(t, "admin", "collection", "restrict", "lazarus", "--group", "inner", "--data", dir); code != 0 {
+		t.Fatal(e)
+	}
+	// The server reads the restriction from the store on each request.
+	if r := do(t, nil, "GET", h.objectsURL(), h.readerKey, nil); r.status != 404 {
+		t.Fatalf("a granted org outside the group: %d", r.status)
+	}
+	if r := do(t, nil, "GET", h.objectsURL(), h.ownerKey, nil); r.status != 200 {
+		t.Fatalf("the owner: %d", r.status)
+	}
+	cli(t, "admin", "group", "add", "inner", "--org", "exchange", "--data", dir)
+	if r := do(t, nil, "GET", h.objectsURL(), h.readerKey, nil); r.status != 200 {
+		t.Fatalf("after joining the group: %d", r.status)
+	}
+	cli(t, "admin", "collection", "restrict", "lazarus", "--group", "", "--data", dir)
+	cli(t, "admin", "group", "remove", "inner", "--org", "exchange", "--data", dir)
+	if r := do(t, nil, "GET", h.objectsURL(), h.readerKey, nil); r.status != 200 {
+		t.Fatalf("after lifting: %d", r.status)
+	}
+}

@@ -76,6 +76,17 @@ func (s *DB) SetGrant(ctx context.Context, g taxii.Grant) error {
 	return err
 }
 
+func (s *DB) SetCollectionGroup(ctx context.Context, collectionID, groupID string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE collections SET share_group = $2 WHERE id = $1`, collectionID, groupID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "no collection %q", collectionID)
+	}
+	return nil
+}
+
 func (s *DB) Grants(ctx context.Context, collectionID string) ([]taxii.Grant, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT collection_id, org_id, can_read, can_write FROM collection_grants WHERE collection_id = $1 ORDER BY org_id`, collectionID)
 	if err != nil {

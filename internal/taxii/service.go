@@ -536,6 +536,32 @@ func (s *Service) Grant(ctx context.Context, g Grant) error {
 	return s.store.SetGrant(ctx, g)
 }
 
+// Restrict makes a collection readable and writable only by the members of
+// a sharing group (and its owner), whatever its grants say; an empty group
+// lifts the restriction. It takes effect on the next request.
+func (s *Service) Restrict(ctx context.Context, collectionID, group string) error {
+	c, err := s.store.Collection(ctx, collectionID)
+	if err != nil {
+		return err
+	}
+	id := ""
+	if group != "" {
+		if s.o.Directory == nil {
+			return errs.E(errs.Invalid, "taxii: sharing groups are not available")
+		}
+		g, err := s.o.Directory.Group(ctx, group)
+		if err != nil {
+			return err
+		}
+		id = g.ID
+	}
+	if err := s.store.SetCollectionGroup(ctx, c.ID, id); err != nil {
+		return err
+	}
+	s.changed()
+	return nil
+}
+
 // Store returns the underlying store.
 func (s *Service) Store() Store { return s.store }
 

@@ -117,6 +117,8 @@ type Store interface {
 	Collection(ctx context.Context, idOrAlias string) (*Collection, error)
 	ListCollections(ctx context.Context) ([]Collection, error)
 	SetGrant(ctx context.Context, g Grant) error
+	// SetCollectionGroup restricts a collection to a sharing group ("" lifts it).
+	SetCollectionGroup(ctx context.Context, collectionID, groupID string) error
 	Grants(ctx context.Context, collectionID string) ([]Grant, error)
 
 	// AddObjects stores objects in one transaction, all with one date_added
