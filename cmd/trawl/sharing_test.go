@@ -310,3 +310,43 @@ func TestCollectionRestrictedToGroup(t *testing.T) {
 		t.Fatalf("after lifting: %d", r.status)
 	}
 }
+
+// TestRelationshipsToHiddenObjectsAreHidden: a relationship or sighting that
+// points at an object the reader may not see would reveal that the object
+// exists and what it is tied to; it is hidden too.
+func TestRelationshipsToHiddenObjectsAreHidden(t *testing.T) {
+	dir := t.TempDir()
+	h := setupHub(t, []string{"--data", dir})
+	strict := marked(1, "", tlpAmberStrict) // only the FIU may see it
+	open := marked(2, "", tlpClear)
+	rel := func(n int, src, dst string) string {
+		return fmt.Sprintf(`{"type":"relationship","spec_version":"2.1","id":"relationship--00000000-0000-4000-8000-%012d","created":"2025-02-21T00:00:00.000Z","modified":"2025-02-21T00:00:00.000Z","relationship_type":"related-to","source_ref":"%s","target_ref":"%s","object_marking_refs":["%s"]}`, n, src, dst, tlpGreen)
+	}
+	ind := func(n int) string { return fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n) }
+	toHidden := rel(10, ind(2), ind(1))
+	toVisible := rel(11, ind(2), ind(2))
+	toExternal := rel(12, ind(2), "malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc") // not on the hub
+	sight := `{"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-000000000013","created":"2025-02-21T00:00:00.000Z","modified":"2025-02-21T00:00:00.000Z","sighting_of_ref":"` + ind(1) + `","object_marking_refs":["` + tlpGreen + `"]}`
+	if r := post(t, h.objectsURL(), h.ownerKey, envelope(strict, open, toHidden, toVisible, toExternal, sight)); r.json(t)["success_count"] != 6.0 {
+		t.Fatalf("post: %s", r.body)
+	}
+	ids := func(key string) string {
+		var env struct{ Objects []struct{ ID string } }
+		json.Unmarshal(do(t, nil, "GET", h.objectsURL(), key, nil).body, &env)
+		var out []string
+		for _, o := range env.Objects {
+			out = append(out, o.ID[len(o.ID)-2:])
+		}
+		sort.Strings(out)
+		return fmt.Sprint(out)
+	}
+	if got := ids(h.ownerKey); got != "[01 02 10 11 12 13]" {
+		t.Errorf("the FIU reads %s", got)
+	}
+	if got := ids(h.readerKey); got != "[02 11 12]" {
+		t.Errorf("the exchange reads %s; want [02 11 12]: nothing that points at the AMBER+STRICT indicator", got)
+	}
+	if r := do(t, nil, "GET", h.objectsURL()+"relationship--00000000-0000-4000-8000-000000000010/", h.readerKey, nil); r.status != 404 {
+		t.Errorf("the hidden relationship by id: %d", r.status)
+	}
+}

@@ -130,21 +130,44 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 		args = append(args, x)
 		return "$" + strconv.Itoa(len(args))
 	}
-	pred := visiblePredicate(v, "", arg)
-	where = append(where, pred)
+	def := sharing.Effective(sharing.Unmarked, v.Default)
+	effOf := func(prefix string) string {
+		return "(CASE WHEN " + prefix + "tlp < 0 THEN " + arg(int(def)) + " ELSE " + prefix + "tlp END)"
+	}
+	where = append(where, visiblePredicate(v, "", arg, effOf("")))
 	if allVersions {
 		where = append(where, `NOT EXISTS (SELECT 1 FROM stix_objects l WHERE l.collection_id = stix_objects.collection_id
 			AND l.object_id = stix_objects.object_id AND l.is_latest AND l.added_by_org = stix_objects.added_by_org
-			AND NOT `+visiblePredicate(v, "l.", arg)+`)`)
+			AND NOT `+visiblePredicate(v, "l.", arg, effOf("l."))+`)`)
 	}
+	// A relationship or sighting is hidden when an object it points at is on
+	// the hub but not visible to the reader in any collection they may read;
+	// that object's level defaults to its own collection's default.
+	readable := "1 = 0"
+	if len(v.Readable) > 0 {
+		ph := make([]string, len(v.Readable))
+		for i, c := range v.Readable {
+			ph[i] = arg(c)
+		}
+		readable = "t.collection_id IN (" + strings.Join(ph, ", ") + ")"
+	}
+	effT := `(CASE WHEN t.tlp < 0 THEN (SELECT CASE c.default_tlp WHEN 'clear' THEN 0 WHEN 'green' THEN 1 WHEN 'amber+strict' THEN 3 WHEN 'red' THEN 4 ELSE 2 END
+		FROM collections c WHERE c.id = t.collection_id) ELSE t.tlp END)`
+	own := "1 = 0" // a reader always sees what its organization shared
+	if !v.Anonymous {
+		own = "stix_objects.added_by_org = " + arg(v.OrgID)
+	}
+	where = append(where, `(`+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE r.collection_id = stix_objects.collection_id
+		AND r.object_id = stix_objects.object_id AND r.version = stix_objects.version
+		AND EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
+		AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND t.is_latest AND `+readable+`
+			AND `+visiblePredicate(v, "t.", arg, effT)+`)))`)
 	return where, args
 }
 
 // visiblePredicate is the read rule over the columns of one row (prefix is
 // a table alias with its dot, or "").
-func visiblePredicate(v *taxii.Visibility, prefix string, arg func(any) string) string {
-	def := sharing.Effective(sharing.Unmarked, v.Default)
-	eff := "(CASE WHEN " + prefix + "tlp < 0 THEN " + arg(int(def)) + " ELSE " + prefix + "tlp END)"
+func visiblePredicate(v *taxii.Visibility, prefix string, arg func(any) string, eff string) string {
 	if v.Anonymous {
 		return "(" + prefix + "share_group = '' AND " + eff + " = 0)"
 	}

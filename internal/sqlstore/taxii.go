@@ -273,6 +273,17 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			return time.Time{}, nil, err
 		}
 	}
+	for _, r := range rowsToAdd {
+		for _, ref := range r.o.Refs {
+			if ref == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO object_refs (collection_id, object_id, version, ref) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+				collectionID, r.o.ID, r.version, ref); err != nil {
+				return time.Time{}, nil, err
+			}
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return time.Time{}, nil, err
 	}
@@ -437,6 +448,10 @@ func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q 
 		where = append(where, "added_by_org = $3")
 	}
 	where, args = objectFilter(&taxii.Query{Versions: q.Versions, Times: q.Times, SpecVersions: q.SpecVersions}, where, args)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM object_refs WHERE collection_id = $1 AND object_id = $2 AND version IN
+		(SELECT version FROM stix_objects WHERE `+strings.Join(where, " AND ")+`)`, args...); err != nil {
+		return 0, err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM stix_objects WHERE `+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return 0, err

@@ -160,7 +160,7 @@ func (s *Service) visibility(ctx context.Context, p *identity.Principal, c *Coll
 	v := &Visibility{Default: c.Default()}
 	if p == nil {
 		v.Anonymous = true
-		return v, nil
+		return v, s.addReadable(ctx, p, v)
 	}
 	v.OrgID, v.UserID = p.OrgID, p.UserID
 	if s.o.Directory != nil {
@@ -170,7 +170,21 @@ func (s *Service) visibility(ctx context.Context, p *identity.Principal, c *Coll
 		}
 		v.Groups = groups
 	}
-	return v, nil
+	return v, s.addReadable(ctx, p, v)
+}
+
+// addReadable fills in the collections p may read.
+func (s *Service) addReadable(ctx context.Context, p *identity.Principal, v *Visibility) error {
+	views, err := s.Collections(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, cv := range views {
+		if cv.CanRead {
+			v.Readable = append(v.Readable, cv.ID)
+		}
+	}
+	return nil
 }
 
 func (s *Service) view(c *Collection, read, write bool) View {
@@ -423,6 +437,10 @@ type common struct {
 	Group       string   `json:"x_trawl_sharing_group"`
 	Recipients  []string `json:"x_trawl_recipients"`
 	SightingOf  string   `json:"sighting_of_ref"`
+	SourceRef   string   `json:"source_ref"`
+	TargetRef   string   `json:"target_ref"`
+	Observed    []string `json:"observed_data_refs"`
+	WhereSeen   []string `json:"where_sighted_refs"`
 }
 
 // names are the unresolved sharing properties of an object.
@@ -446,8 +464,12 @@ func extract(raw []byte) (NewObject, names, error) {
 	}
 	n := names{group: c.Group, recipients: c.Recipients}
 	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
-	if c.Type == "sighting" {
+	switch c.Type {
+	case "sighting":
 		o.SightingOf = c.SightingOf
+		o.Refs = append(append([]string{c.SightingOf}, c.Observed...), c.WhereSeen...)
+	case "relationship":
+		o.Refs = []string{c.SourceRef, c.TargetRef}
 	}
 	for _, m := range c.Markings {
 		if t, ok := stix.TLPOf(m); ok {

@@ -49,6 +49,10 @@ type Visibility struct {
 	UserID    string
 	Groups    []string // sharing groups of the reader's organization
 	Default   sharing.Level
+	// Readable lists the collections the reader may read; a relationship or
+	// sighting is shown only if every object it points at that is on the hub
+	// is visible to the reader in one of them.
+	Readable []string
 }
 
 // Grant gives an organization access to a collection.
@@ -69,7 +73,8 @@ type NewObject struct {
 	Level       sharing.Level // its own TLP level (Unmarked when none)
 	Group       string        // sharing group id it is restricted to
 	Recipients  []sharing.Recipient
-	SightingOf  string // for sightings: the sighted object's id
+	SightingOf  string   // for sightings: the sighted object's id
+	Refs        []string // for relationships and sightings: the objects they tie together
 	Raw         json.RawMessage
 }
 
