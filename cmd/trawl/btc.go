@@ -291,3 +291,40 @@ func btcOutpointCommand() *command {
 			})
 		}}
 }
+
+// btcQuery answers the REST API's chain-index questions from x.
+func btcQuery(x *btcindex.Index) func(ctx context.Context, what, arg string, from, limit int) (any, error) {
+	return func(ctx context.Context, what, arg string, from, limit int) (any, error) {
+		switch what {
+		case "block":
+			if h, err := strconv.Atoi(arg); err == nil {
+				return x.Block(h)
+			}
+			hash, err := parseHash(arg)
+			if err != nil {
+				return nil, err
+			}
+			return x.BlockByHash(hash)
+		case "tx":
+			hash, err := parseHash(arg)
+			if err != nil {
+				return nil, err
+			}
+			return x.TxByID(hash)
+		case "address":
+			return x.Address(arg, btcindex.TxNum(from), limit)
+		case "outpoint":
+			txid, vs, ok := strings.Cut(arg, ":")
+			vout, verr := strconv.ParseUint(vs, 10, 32)
+			if !ok || verr != nil {
+				return nil, errs.E(errs.Invalid, "%q: want TXID:VOUT", arg)
+			}
+			h, err := parseHash(txid)
+			if err != nil {
+				return nil, err
+			}
+			return x.Outpoint(h, uint32(vout))
+		}
+		return nil, errs.E(errs.NotFound, "no such query %q", what)
+	}
+}

@@ -94,3 +94,62 @@ func TestBTCCommands(t *testing.T) {
 		t.Fatalf("re-ingest: %s %v", out, err)
 	}
 }
+
+// TestBTCOverREST simulates a chain, indexes it and reads it back through
+// /api/v1/btc/...: the truth's theft transaction, an attacker address, and
+// the spend link of the theft's first output.
+func TestBTCOverREST(t *testing.T) {
+	dir := t.TempDir()
+	chainDir := filepath.Join(dir, "chain")
+	if _, e, code := cli(t, "simulate", "--seed", "5", "--txs", "8000", "--out", chainDir, "--network", "regtest"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := cli(t, "ingest", "btc", "--blocks", chainDir, "--data", dir); code != 0 {
+		t.Fatal(e)
+	}
+	raw, err := os.ReadFile(filepath.Join(chainDir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Thefts []struct {
+			Txid string `json:"txid"`
+		} `json:"thefts"`
+		AttackerAddresses []string `json:"attacker_addresses"`
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil || len(truth.Thefts) == 0 {
+		t.Fatalf("truth: %v", err)
+	}
+	cli(t, "admin", "org", "create", "fiu", "--data", dir)
+	var k createdKey
+	mustJSON(t, &k, "admin", "key", "create", "--org", "fiu", "--role", "analyst", "--data", dir)
+	in := start(t, "serve", "--data", dir)
+	r := do(t, nil, "GET", in.url+"/api/v1/btc/tx/"+truth.Thefts[0].Txid, k.Token, nil)
+	if r.status != 200 || !strings.Contains(string(r.body), truth.Thefts[0].Txid) {
+		t.Fatalf("theft tx: %d %s", r.status, r.body)
+	}
+	r = do(t, nil, "GET", in.url+"/api/v1/btc/address/"+truth.AttackerAddresses[0]+"?limit=5", k.Token, nil)
+	if r.status != 200 || !strings.Contains(string(r.body), truth.AttackerAddresses[0]) {
+		t.Fatalf("attacker address: %d %s", r.status, r.body)
+	}
+	r = do(t, nil, "GET", in.url+"/api/v1/btc/outpoint/"+truth.Thefts[0].Txid+":0", k.Token, nil)
+	if r.status != 200 {
+		t.Fatalf("outpoint: %d %s", r.status, r.body)
+	}
+	for path, status := range map[string]int{
+		"/api/v1/btc/block/0":                                    200,
+		"/api/v1/btc/block/999999":                               404,
+		"/api/v1/btc/tx/nothex":                                  400,
+		"/api/v1/btc/outpoint/abc":                               400,
+		"/api/v1/btc/address/x?limit=0":                          400,
+		"/api/v1/btc/address/1BoatSLRHtKNngkdXEeobR76b53LETtpyT": 400, // a mainnet address on a regtest index
+		"/api/v1/btc/address/mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn": 404,
+	} {
+		if r := do(t, nil, "GET", in.url+path, k.Token, nil); r.status != status {
+			t.Errorf("%s: %d %s, want %d", path, r.status, r.body, status)
+		}
+	}
+	if r := do(t, nil, "GET", in.url+"/api/v1/btc/block/0", "", nil); r.status != 401 {
+		t.Errorf("without a key: %d", r.status)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/trawlhq/trawl/internal/audit"
@@ -47,6 +49,16 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	if err := sc.Refresh(ctx, true); err != nil {
 		return err
 	}
+	// The Bitcoin index, when one was built in the data dir, answers
+	// /api/v1/btc/... (only one process may hold it open).
+	var chain httpapi.ChainQuery
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "btc")); err == nil {
+		if x, err := e.openBTC(); err != nil {
+			e.log.Warn("the Bitcoin index is not served", "err", err)
+		} else {
+			chain = btcQuery(x)
+		}
+	}
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
@@ -54,6 +66,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		TAXII:     hub,
 		Audit:     rec,
 		Screener:  sc,
+		Chain:     chain,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,

@@ -112,7 +112,10 @@ func newTestServer(t testing.TB) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Groups: store.GroupsOf, Ready: store.Ping, MaxBody: 1 << 16}), tok
+	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Groups: store.GroupsOf,
+		Chain: func(ctx context.Context, what, arg string, from, limit int) (any, error) {
+			return nil, errs.E(errs.NotFound, "no %s %q", what, arg)
+		}, Ready: store.Ping, MaxBody: 1 << 16}), tok
 }
 
 // TestOpenAPIDocumentsEveryRoute keeps /api/v1/openapi.json true.

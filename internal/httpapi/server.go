@@ -37,6 +37,7 @@ type Options struct {
 	TAXII    *taxii.Service      // nil: no intelligence hub routes
 	Audit    *audit.Recorder     // nil: no audit log
 	Screener *screening.Screener // nil: no screening routes
+	Chain    ChainQuery          // nil: no chain-index routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
@@ -165,6 +166,7 @@ func (s *Server) registerRoutes() {
 		s.Handle("POST /api/v1/screen", authed, s.screen)
 		s.Handle("GET /api/v1/address/{address}", authed, s.chainalysisAddress)
 	}
+	s.registerChain()
 	s.registerTAXII()
 }
 
