@@ -58,7 +58,7 @@ func startHub(ctx context.Context, dir string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, SyncObjects: 1000, Validate: func(raw []byte) error { _, err := stix.Parse(raw); return err }})
+	svc, err := taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, SyncObjects: 1000, Parse: stix.Parse})
 	if err != nil {
 		return nil, err
 	}

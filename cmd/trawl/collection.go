@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/stix"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -16,7 +17,7 @@ func (e *env) taxiiService(ctx context.Context) (*taxii.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, Validate: validateSTIX, Logger: e.log})
+	return taxii.NewService(ctx, taxii.Options{Store: store, Directory: store, Parse: stix.Parse, Logger: e.log})
 }
 
 func collectionCommand() *command {

@@ -12,13 +12,6 @@ import (
 	"github.com/trawlhq/trawl/internal/stix"
 )
 
-// validateSTIX checks an object with the full STIX 2.1 rules before the hub
-// stores it.
-func validateSTIX(raw []byte) error {
-	_, err := stix.Parse(raw)
-	return err
-}
-
 func importCommand() *command {
 	return &command{name: "import", summary: "import intelligence and lists from files", subs: append([]*command{importSTIXCommand()}, listImporters()...)}
 }

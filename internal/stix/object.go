@@ -35,7 +35,13 @@ type Object struct {
 	CreatedByRef string
 	MarkingRefs  []string // object_marking_refs
 	Revoked      bool
+
+	props map[string]json.RawMessage
 }
+
+// Prop returns the raw JSON of a top-level property, or nil. It lets callers
+// read a property without decoding the object again.
+func (o *Object) Prop(name string) json.RawMessage { return o.props[name] }
 
 // Version is the TAXII version of the object: modified, else created, else
 // zero (the server then uses date_added).
@@ -81,7 +87,7 @@ func parse(raw []byte) (*Object, error) {
 	if !ok {
 		return nil, errs.E(errs.Invalid, "stix: an object must be a JSON object")
 	}
-	o := &Object{Raw: raw}
+	o := &Object{Raw: raw, props: m}
 	c := &checker{m: m, obj: o}
 	if err := c.validate(); err != nil {
 		return nil, err

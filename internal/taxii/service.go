@@ -35,6 +35,9 @@ type Options struct {
 	// Validate checks one STIX object fully (the stix package); nil checks
 	// only what TAXII itself needs (id, type, spec_version, timestamps).
 	Validate func(raw []byte) error
+	// Parse, if set, replaces Validate: it validates and returns the parsed
+	// object, whose properties are then read without decoding it again.
+	Parse func(raw []byte) (*stix.Object, error)
 	// MaxPage caps limit (default 1000).
 	MaxPage int
 	// SyncObjects: envelopes with at most this many objects are stored
@@ -464,13 +467,7 @@ func extract(raw []byte) (NewObject, names, error) {
 	}
 	n := names{group: c.Group, recipients: c.Recipients}
 	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
-	switch c.Type {
-	case "sighting":
-		o.SightingOf = c.SightingOf
-		o.Refs = append(append([]string{c.SightingOf}, c.Observed...), c.WhereSeen...)
-	case "relationship":
-		o.Refs = []string{c.SourceRef, c.TargetRef}
-	}
+	setRefs(&o, c)
 	for _, m := range c.Markings {
 		if t, ok := stix.TLPOf(m); ok {
 			if l, err := sharing.ParseLevel(string(t)); err == nil && l > o.Level {
@@ -480,6 +477,56 @@ func extract(raw []byte) (NewObject, names, error) {
 	}
 	o, err := checkCommon(o, c)
 	return o, n, err
+}
+
+// fromParsed validates raw with Options.Parse and takes what TAXII needs
+// from the parsed object.
+func (s *Service) fromParsed(raw []byte) (NewObject, names, error) {
+	po, err := s.o.Parse(raw)
+	if err != nil {
+		var c struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(raw, &c) // for the status's id only
+		return NewObject{ID: c.ID}, names{}, err
+	}
+	c := common{ID: po.ID, Type: po.Type, SpecVersion: po.SpecVersion, Markings: po.MarkingRefs}
+	for _, p := range []struct {
+		name string
+		dst  any
+	}{
+		{"x_trawl_sharing_group", &c.Group}, {"x_trawl_recipients", &c.Recipients}, {"sighting_of_ref", &c.SightingOf},
+		{"source_ref", &c.SourceRef}, {"target_ref", &c.TargetRef}, {"observed_data_refs", &c.Observed}, {"where_sighted_refs", &c.WhereSeen},
+	} {
+		if v := po.Prop(p.name); v != nil {
+			if err := json.Unmarshal(v, p.dst); err != nil {
+				return NewObject{ID: po.ID}, names{}, errs.E(errs.Invalid, "property %q: %v", p.name, err)
+			}
+		}
+	}
+	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
+	if t, ok := po.TLP(); ok {
+		if l, err := sharing.ParseLevel(string(t)); err == nil {
+			o.Level = l
+		}
+	}
+	if o.SpecVersion == "" {
+		o.SpecVersion = "2.1"
+	}
+	o.Version = po.Version().Truncate(time.Microsecond)
+	setRefs(&o, c)
+	return o, names{group: c.Group, recipients: c.Recipients}, nil
+}
+
+// setRefs records what a relationship or sighting points at.
+func setRefs(o *NewObject, c common) {
+	switch c.Type {
+	case "sighting":
+		o.SightingOf = c.SightingOf
+		o.Refs = append(append([]string{c.SightingOf}, c.Observed...), c.WhereSeen...)
+	case "relationship":
+		o.Refs = []string{c.SourceRef, c.TargetRef}
+	}
 }
 
 func checkCommon(o NewObject, c common) (NewObject, error) {
@@ -650,9 +697,16 @@ func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessag
 	var objs []NewObject
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	for i, raw := range raws {
-		o, n, err := extract(raw)
-		if err == nil && s.o.Validate != nil {
-			err = s.o.Validate(raw)
+		var o NewObject
+		var n names
+		var err error
+		if s.o.Parse != nil {
+			o, n, err = s.fromParsed(raw)
+		} else {
+			o, n, err = extract(raw)
+			if err == nil && s.o.Validate != nil {
+				err = s.o.Validate(raw)
+			}
 		}
 		if err == nil {
 			err = s.resolve(ctx, st.OrgID, &o, n)
