@@ -157,7 +157,7 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 	if !v.Anonymous {
 		own = "stix_objects.added_by_org = " + arg(v.OrgID)
 	}
-	where = append(where, `(`+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE r.collection_id = stix_objects.collection_id
+	where = append(where, `(stix_objects.type NOT IN ('relationship', 'sighting') OR `+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE r.collection_id = stix_objects.collection_id
 		AND r.object_id = stix_objects.object_id AND r.version = stix_objects.version
 		AND EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
 		AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND t.is_latest AND `+readable+`
