@@ -167,3 +167,22 @@ func TestSanctionsUpdate(t *testing.T) {
 		t.Fatalf("a failed download: exit %d %s", code, errOut)
 	}
 }
+
+// TestScreeningFindsWalletObservables: a custom wallet observable on the hub
+// is a hit too, under its own marking.
+func TestScreeningFindsWalletObservables(t *testing.T) {
+	h := setupHub(t, []string{"--data", t.TempDir()})
+	wallet := "0x0000000000000000000000000000000000c0ffee"
+	obs := `{"type":"cryptocurrency-wallet","spec_version":"2.1","id":"cryptocurrency-wallet--7d3c6a52-0000-4000-8000-000000000001","address":"` + wallet + `","object_marking_refs":["` + tlpGreen + `"]}`
+	if r := post(t, h.objectsURL(), h.ownerKey, envelope(obs)); r.json(t)["success_count"] != 1.0 {
+		t.Fatalf("post observable: %s", r.body)
+	}
+	r := do(t, nil, "POST", h.url+"/api/v1/screen", h.readerKey, strings.NewReader(`{"addresses":["`+wallet+`"]}`))
+	if r.status != 200 || !strings.Contains(string(r.body), `"listed":true`) || !strings.Contains(string(r.body), `"tlp":"green"`) {
+		t.Fatalf("observable hit: %d %s", r.status, r.body)
+	}
+	r = do(t, nil, "POST", h.url+"/api/v1/screen", h.strangerKey, strings.NewReader(`{"addresses":["`+wallet+`"]}`))
+	if !strings.Contains(string(r.body), `"listed":false`) {
+		t.Fatalf("a stranger (no access to the collection) got the hit: %s", r.body)
+	}
+}

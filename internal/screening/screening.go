@@ -191,6 +191,12 @@ func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, erro
 		defaults[cols[i].ID] = cols[i].Default()
 	}
 	byKey := map[string][]hubIndicator{}
+	add := func(o taxii.StoredObject, name, value string) {
+		h := hubIndicator{collection: o.CollectionID, objectID: o.ID, name: name, value: value,
+			item: sharing.Item{Level: sharing.Effective(o.Level, defaults[o.CollectionID]), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}}
+		k := address.Key(value)
+		byKey[k] = append(byKey[k], h)
+	}
 	err = s.hub.Store().ScanLatest(ctx, "indicator", func(o taxii.StoredObject) error {
 		var ind struct {
 			Name    string `json:"name"`
@@ -202,13 +208,41 @@ func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, erro
 			return nil
 		}
 		for _, v := range WalletAddresses(ind.Pattern) {
-			h := hubIndicator{collection: o.CollectionID, objectID: o.ID, name: ind.Name, value: v,
-				item: sharing.Item{Level: sharing.Effective(o.Level, defaults[o.CollectionID]), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}}
-			k := address.Key(v)
-			byKey[k] = append(byKey[k], h)
+			add(o, ind.Name, v)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Wallet observables (custom SCOs) name an address directly.
+	for typ := range walletTypes {
+		err = s.hub.Store().ScanLatest(ctx, typ, func(o taxii.StoredObject) error {
+			var w struct {
+				Address string `json:"address"`
+				Value   string `json:"value"`
+				Name    string `json:"name"`
+			}
+			if json.Unmarshal(o.Raw, &w) != nil {
+				return nil
+			}
+			v := w.Address
+			if v == "" {
+				v = w.Value
+			}
+			if v != "" {
+				name := w.Name
+				if name == "" {
+					name = "wallet observable " + o.ID
+				}
+				add(o, name, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return byKey, err
 }
 
