@@ -148,13 +148,13 @@ type createdKey struct {
 	Token string `json:"token"`
 }
 
-// waitFor polls cond for up to 10 s.
+// waitFor polls cond for up to 20 s.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
+			t.Fatal("condition not met in 20 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -177,7 +177,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	cli(t, "admin", "org", "create", "alpha", "--data", dir)
 	mustJSON(t, &a, "admin", "key", "create", "--org", "alpha", "--role", "reader", "--data", dir)
 	mustJSON(t, &b, "admin", "key", "create", "--org", "alpha", "--role", "reader", "--data", dir)
-	in := start(t, "serve", "--data", dir, "--rate-limit", "1", "--rate-burst", "3")
+	in := start(t, "serve", "--data", dir, "--rate-limit", "0.05", "--rate-burst", "3")
 	for i := range 3 {
 		if r := do(t, nil, "GET", in.url+"/api/v1/whoami", a.Token, nil); r.status != 200 {
 			t.Fatalf("request %d within the burst: %d", i, r.status)
