@@ -70,6 +70,7 @@ func (m *Main) commands() *command {
 		adminCommand(),
 		taxiiCommand(),
 		importCommand(),
+		exportCommand(),
 		auditCommand(),
 		screenCommand(),
 		simulateCommand(),

@@ -143,6 +143,24 @@ func TestThreeOrganizationsSeeWhatTheTableSays(t *testing.T) {
 		for org, w := range want {
 			check(org, w)
 		}
+		// Exports off the hub: what may leave, for whom.
+		for _, c := range []struct {
+			args []string
+			want []int
+		}{
+			{[]string{}, []int{1, 10}},                                                  // an unknown party: CLEAR only
+			{[]string{"--community"}, []int{1, 2, 10}},                                  // GREEN within the community
+			{[]string{"--to-org", "bank", "--community"}, []int{1, 2, 3, 7, 10}},        // AMBER to orgs it was shared with
+			{[]string{"--to-org", "exchange", "--community"}, []int{1, 2, 3, 6, 7, 10}}, // not even its own AMBER+STRICT (11)
+		} {
+			out, errOut, code := cli(t, append(append([]string{"export", "stix", "--collection", coll.ID}, c.args...), sa...)...)
+			if code != 0 {
+				t.Fatalf("export %v: %s", c.args, errOut)
+			}
+			if got := idsIn(t, []byte(out)); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("export %v: %v, want %v (never AMBER+STRICT or RED)", c.args, got, c.want)
+			}
+		}
 		// A property under a narrower granular marking is removed for readers
 		// who may not see it.
 		gran := strings.Replace(marked(20, `,"description":"deposit account 4411 at exchange X","x_trawl_recipients":["org:exchange"],"granular_markings":[{"marking_ref":"`+tlpRed+`","selectors":["description"]}]`, tlpAmber), "", "", 1)

@@ -342,6 +342,71 @@ func (s *Service) Object(ctx context.Context, p *identity.Principal, collectionI
 	return pg, nil
 }
 
+// Export returns the latest version of every object of a collection that
+// may leave the hub for dst (sharing.MayLeave): CLEAR to anyone, GREEN within
+// the community, AMBER only to organizations it was shared with, never
+// AMBER+STRICT or RED. Properties under narrower granular markings are
+// removed as for a reader of the destination organization.
+func (s *Service) Export(ctx context.Context, collectionID string, dst sharing.Destination) ([]json.RawMessage, error) {
+	c, err := s.store.Collection(ctx, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.store.Grants(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	var dstGroups map[string]bool
+	if dst.OrgID != "" && s.o.Directory != nil {
+		gs, err := s.o.Directory.GroupsOf(ctx, dst.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		dstGroups = map[string]bool{}
+		for _, g := range gs {
+			dstGroups[g] = true
+		}
+	}
+	readsCollection := dst.OrgID != "" && dst.OrgID == c.OwnerOrgID
+	for _, g := range grants {
+		readsCollection = readsCollection || (g.OrgID == dst.OrgID && g.CanRead)
+	}
+	if c.ShareGroup != "" && dst.OrgID != c.OwnerOrgID && !dstGroups[c.ShareGroup] {
+		readsCollection = false
+	}
+	reader := sharing.Reader{OrgID: dst.OrgID, Anonymous: dst.OrgID == "", Groups: dstGroups}
+	var out []json.RawMessage
+	q := &Query{Limit: s.o.MaxPage}
+	var after *Position
+	for {
+		objs, more, err := s.store.Objects(ctx, c.ID, q, after, &Visibility{All: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			it := sharing.Item{Level: sharing.Effective(o.Level, c.Default()), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}
+			if it.Group != "" && !dstGroups[it.Group] && dst.OrgID != it.Owner {
+				continue // a group restriction narrows every level
+			}
+			shared := func(string) bool {
+				if it.Group != "" {
+					return dstGroups[it.Group]
+				}
+				return readsCollection
+			}
+			if !sharing.MayLeave(it, dst, shared) {
+				continue
+			}
+			out = append(out, redactGranular(o.Raw, reader, it))
+		}
+		if !more || len(objs) == 0 {
+			return out, nil
+		}
+		last := objs[len(objs)-1]
+		after = &Position{DateAdded: last.DateAdded, Seq: last.Seq}
+	}
+}
+
 // SightingsSummary is what a caller may know of the sightings of an object.
 type SightingsSummary struct {
 	Of        string            `json:"of"`
