@@ -31,6 +31,15 @@ func (e *env) identityService(ctx context.Context) (*identity.Service, error) {
 	return identity.NewService(s, 0, nil), nil
 }
 
+// org finds an organization by name in the configured store.
+func (e *env) org(ctx context.Context, name string) (*identity.Org, error) {
+	s, err := e.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.OrgByName(ctx, name)
+}
+
 func oneArg(args []string, what string) (string, error) {
 	if len(args) != 1 {
 		return "", errs.E(errs.Invalid, "want exactly one argument: %s", what)

@@ -42,11 +42,7 @@ func collectionCreateCommand() *command {
 			if title == "" || org == "" {
 				return errs.E(errs.Invalid, "--title and --org are required")
 			}
-			ids, err := e.identityService(ctx)
-			if err != nil {
-				return err
-			}
-			o, err := ids.Store().OrgByName(ctx, org)
+			o, err := e.org(ctx, org)
 			if err != nil {
 				return err
 			}
@@ -98,11 +94,7 @@ func collectionGrantCommand() *command {
 			if org == "" {
 				return errs.E(errs.Invalid, "--org is required")
 			}
-			ids, err := e.identityService(ctx)
-			if err != nil {
-				return err
-			}
-			o, err := ids.Store().OrgByName(ctx, org)
+			o, err := e.org(ctx, org)
 			if err != nil {
 				return err
 			}

@@ -41,11 +41,7 @@ func importSTIXCommand() *command {
 			}
 			orgID := c.OwnerOrgID
 			if org != "" {
-				ids, err := e.identityService(ctx)
-				if err != nil {
-					return err
-				}
-				o, err := ids.Store().OrgByName(ctx, org)
+				o, err := e.org(ctx, org)
 				if err != nil {
 					return err
 				}

@@ -86,11 +86,7 @@ func taxiiPullCommand() *command {
 				if org == "" {
 					return errs.E(errs.Invalid, "--into needs --org")
 				}
-				ids, err := e.identityService(ctx)
-				if err != nil {
-					return err
-				}
-				o, err := ids.Store().OrgByName(ctx, org)
+				o, err := e.org(ctx, org)
 				if err != nil {
 					return err
 				}
