@@ -225,6 +225,13 @@ func TestPublicCollectionServesClearOnly(t *testing.T) {
 	if r := post(t, objURL, "", envelope(marked(5, "", tlpClear))); r.status != 401 {
 		t.Fatalf("anonymous write: %d", r.status)
 	}
+	// Restricting the public collection to a sharing group closes it to
+	// anonymous readers too.
+	cli(t, "admin", "group", "create", "certs", "--org", "cert", "--data", dir)
+	cli(t, "admin", "collection", "restrict", coll.ID, "--group", "certs", "--data", dir)
+	if r := do(t, nil, "GET", objURL, "", nil); r.status == 200 {
+		t.Fatalf("anonymous reads a group-restricted public collection: %d %s", r.status, r.body)
+	}
 }
 
 // TestRemarkingNarrowerHidesOlderVersions: when the owner re-marks an object

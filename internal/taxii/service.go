@@ -116,7 +116,8 @@ type View struct {
 // access computes what p may do with c. p is nil for anonymous callers.
 func (s *Service) access(ctx context.Context, p *identity.Principal, c *Collection) (read, write bool, err error) {
 	if p == nil {
-		return c.Public, false, nil
+		// A sharing-group restriction narrows a public collection too.
+		return c.Public && c.ShareGroup == "", false, nil
 	}
 	read, write = c.Public, false
 	if c.ShareGroup != "" && p.OrgID != c.OwnerOrgID {
