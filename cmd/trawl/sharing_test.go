@@ -374,4 +374,19 @@ func TestRelationshipsToHiddenObjectsAreHidden(t *testing.T) {
 	if r := do(t, nil, "GET", h.objectsURL()+"relationship--00000000-0000-4000-8000-000000000010/", h.readerKey, nil); r.status != 404 {
 		t.Errorf("the hidden relationship by id: %d", r.status)
 	}
+	// An object in a collection the reader may not read counts as hidden,
+	// even when it is CLEAR.
+	var private struct{ ID string }
+	mustJSON(t, &private, "admin", "collection", "create", "--title", "FIU only", "--org", "fiu", "--data", dir)
+	privURL := h.url + "/taxii2/hub/collections/" + private.ID + "/objects/"
+	if r := post(t, privURL, h.ownerKey, envelope(marked(30, "", tlpClear))); r.json(t)["success_count"] != 1.0 {
+		t.Fatalf("private post: %s", r.body)
+	}
+	post(t, h.objectsURL(), h.ownerKey, envelope(rel(14, ind(2), ind(30))))
+	if got := ids(h.readerKey); got != "[02 11 12]" {
+		t.Errorf("the exchange reads %s; the relationship into the FIU-only collection must stay hidden", got)
+	}
+	if got := ids(h.ownerKey); got != "[01 02 10 11 12 13 14]" {
+		t.Errorf("the FIU reads %s", got)
+	}
 }

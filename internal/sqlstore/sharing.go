@@ -143,13 +143,24 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 	// A relationship or sighting is hidden when an object it points at is on
 	// the hub but not visible to the reader in any collection they may read;
 	// that object's level defaults to its own collection's default.
-	readable := "1 = 0"
-	if len(v.Readable) > 0 {
-		ph := make([]string, len(v.Readable))
-		for i, c := range v.Readable {
-			ph[i] = arg(c)
+	// The collections the reader may read, as the TAXII service's access
+	// rule decides (callers without the read permission never get here).
+	var readable string
+	if v.Anonymous {
+		readable = "t.collection_id IN (SELECT c.id FROM collections c WHERE c.public AND c.share_group = '')"
+	} else {
+		org := arg(v.OrgID)
+		groups := "1 = 0"
+		if len(v.Groups) > 0 {
+			ph := make([]string, len(v.Groups))
+			for i, g := range v.Groups {
+				ph[i] = arg(g)
+			}
+			groups = "c.share_group IN (" + strings.Join(ph, ", ") + ")"
 		}
-		readable = "t.collection_id IN (" + strings.Join(ph, ", ") + ")"
+		readable = `t.collection_id IN (SELECT c.id FROM collections c WHERE
+			(c.public OR c.owner_org_id = ` + org + ` OR EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = ` + org + ` AND g.can_read))
+			AND (c.share_group = '' OR c.owner_org_id = ` + org + ` OR ` + groups + `))`
 	}
 	effT := `(CASE WHEN t.tlp < 0 THEN (SELECT CASE c.default_tlp WHEN 'clear' THEN 0 WHEN 'green' THEN 1 WHEN 'amber+strict' THEN 3 WHEN 'red' THEN 4 ELSE 2 END
 		FROM collections c WHERE c.id = t.collection_id) ELSE t.tlp END)`

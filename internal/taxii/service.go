@@ -164,7 +164,7 @@ func (s *Service) visibility(ctx context.Context, p *identity.Principal, c *Coll
 	v := &Visibility{Default: c.Default()}
 	if p == nil {
 		v.Anonymous = true
-		return v, s.addReadable(ctx, p, v)
+		return v, nil
 	}
 	v.OrgID, v.UserID = p.OrgID, p.UserID
 	if s.o.Directory != nil {
@@ -174,21 +174,7 @@ func (s *Service) visibility(ctx context.Context, p *identity.Principal, c *Coll
 		}
 		v.Groups = groups
 	}
-	return v, s.addReadable(ctx, p, v)
-}
-
-// addReadable fills in the collections p may read.
-func (s *Service) addReadable(ctx context.Context, p *identity.Principal, v *Visibility) error {
-	views, err := s.Collections(ctx, p)
-	if err != nil {
-		return err
-	}
-	for _, cv := range views {
-		if cv.CanRead {
-			v.Readable = append(v.Readable, cv.ID)
-		}
-	}
-	return nil
+	return v, nil
 }
 
 func (s *Service) view(c *Collection, read, write bool) View {

@@ -49,10 +49,6 @@ type Visibility struct {
 	UserID    string
 	Groups    []string // sharing groups of the reader's organization
 	Default   sharing.Level
-	// Readable lists the collections the reader may read; a relationship or
-	// sighting is shown only if every object it points at that is on the hub
-	// is visible to the reader in one of them.
-	Readable []string
 }
 
 // Grant gives an organization access to a collection.
