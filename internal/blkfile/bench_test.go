@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/trawlhq/trawl/internal/testenv"
 )
 
 // The benchmarks read mainnet blocks 0-14131 (16 MiB file, 4.8 MB of
@@ -69,7 +71,7 @@ func BenchmarkBlocks(b *testing.B) {
 // with wire, on one core: the per-transaction cost that dominates a modern
 // chain, where the per-block overhead of BenchmarkBlocks vanishes.
 func BenchmarkDecode277647(b *testing.B) {
-	f, err := os.Open(btcdTestdata(b, "277647.dat.bz2"))
+	f, err := os.Open(testenv.BtcdTestdata(b, "277647.dat.bz2"))
 	if err != nil {
 		b.Fatal(err)
 	}

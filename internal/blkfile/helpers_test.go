@@ -3,13 +3,10 @@ package blkfile
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -19,24 +16,6 @@ import (
 )
 
 var mainnetMagic = []byte{0xf9, 0xbe, 0xb4, 0xd9}
-
-// btcdTestdata returns the path of a file in the btcd module's
-// blockchain/testdata, or skips: the module ships real mainnet blocks.
-func btcdTestdata(t testing.TB, name string) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/btcsuite/btcd").Output()
-	if err == nil && len(bytes.TrimSpace(out)) == 0 {
-		err = errors.New("go list gave no directory")
-	}
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "blockchain", "testdata", name)
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	testenv.Need(t, "btcdata", err)
-	return ""
-}
 
 var (
 	mainnetOnce sync.Once
@@ -50,7 +29,7 @@ var (
 // the tests do not trust the code they test.
 func mainnetBlocks(t testing.TB) (file []byte, blocks [][]byte) {
 	t.Helper()
-	p := btcdTestdata(t, "blk_0_to_14131.dat")
+	p := testenv.BtcdTestdata(t, "blk_0_to_14131.dat")
 	mainnetOnce.Do(func() {
 		mainnetFile, mainnetErr = os.ReadFile(p)
 		mainnetRecs = splitRecords(mainnetFile)

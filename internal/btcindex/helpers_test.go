@@ -1,13 +1,9 @@
 package btcindex
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -20,18 +16,7 @@ import (
 // mainnetFile returns btcd's file of mainnet blocks 0-14131, or skips.
 func mainnetFile(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/btcsuite/btcd").Output()
-	if err == nil && len(bytes.TrimSpace(out)) == 0 {
-		err = errors.New("go list gave no directory")
-	}
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "blockchain", "testdata", "blk_0_to_14131.dat")
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	testenv.Need(t, "btcdata", err)
-	return ""
+	return testenv.BtcdTestdata(t, "blk_0_to_14131.dat")
 }
 
 // blockDir returns a directory holding file as blk00000.dat.

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"encoding/binary"
-	"errors"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
@@ -20,29 +16,11 @@ import (
 	"github.com/trawlhq/trawl/internal/testenv"
 )
 
-// btcdTestdata returns the path of a file in the btcd module's
-// blockchain/testdata, or skips: the module ships real mainnet blocks.
-func btcdTestdata(t testing.TB, name string) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/btcsuite/btcd").Output()
-	if err == nil && len(bytes.TrimSpace(out)) == 0 {
-		err = errors.New("go list gave no directory")
-	}
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "blockchain", "testdata", name)
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	testenv.Need(t, "btcdata", err)
-	return ""
-}
-
-// block277647 is mainnet block 277,647 (2014), which btcd keeps because its
-// outputs cover many script types.
+// block277647 is mainnet block 277,647 (2014), which btcd keeps as a test
+// fixture; all 769 of its outputs are P2PKH.
 func block277647(t testing.TB) *wire.MsgBlock {
 	t.Helper()
-	f, err := os.Open(btcdTestdata(t, "277647.dat.bz2"))
+	f, err := os.Open(testenv.BtcdTestdata(t, "277647.dat.bz2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +54,7 @@ func TestAgainstTxscript(t *testing.T) {
 		}
 	})
 	t.Run("mainnet 0-14131", func(t *testing.T) {
-		blocks := readRecords(t, btcdTestdata(t, "blk_0_to_14131.dat"))
+		blocks := readRecords(t, testenv.BtcdTestdata(t, "blk_0_to_14131.dat"))
 		counts := crossCheck(t, blocks, btcnet.Mainnet, &chaincfg.MainNetParams)
 		if len(blocks) != 14132 || counts[P2PK] < 14132 || counts[P2PKH] == 0 {
 			t.Errorf("%d blocks, classes %v", len(blocks), counts)

@@ -10,7 +10,10 @@
 package testenv
 
 import (
+	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -58,4 +61,23 @@ func SharedData(t testing.TB, rel string) string {
 	_, err := os.Stat(p)
 	Need(t, "shared", err)
 	return p
+}
+
+// BtcdTestdata returns the path of a file in the btcd module's
+// blockchain/testdata (real mainnet blocks it ships), or skips (fails when
+// "btcdata" is required) when the module or the file cannot be found.
+func BtcdTestdata(t testing.TB, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/btcsuite/btcd").Output()
+	if err == nil && len(bytes.TrimSpace(out)) == 0 {
+		err = errors.New("go list gave no directory")
+	}
+	if err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "blockchain", "testdata", name)
+		if _, err = os.Stat(p); err == nil {
+			return p
+		}
+	}
+	Need(t, "btcdata", err)
+	return ""
 }
