@@ -212,15 +212,21 @@ func envelopeOf(w http.ResponseWriter, pg *taxii.Page) {
 	w.Write(b)
 }
 
-func (s *Server) taxiiObjects(w http.ResponseWriter, r *http.Request) error {
+// collectionPage answers the page of a collection's objects that the
+// request's filters select: the common part of objects and manifest.
+func (s *Server) collectionPage(r *http.Request) (*taxii.Page, error) {
 	if err := acceptsTAXII(r); err != nil {
-		return err
+		return nil, err
 	}
 	q, err := s.query(r, objectFilters...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pg, err := s.opts.TAXII.Objects(r.Context(), principal(r), r.PathValue("coll"), q)
+	return s.opts.TAXII.Objects(r.Context(), principal(r), r.PathValue("coll"), q)
+}
+
+func (s *Server) taxiiObjects(w http.ResponseWriter, r *http.Request) error {
+	pg, err := s.collectionPage(r)
 	if err != nil {
 		return err
 	}
@@ -230,14 +236,7 @@ func (s *Server) taxiiObjects(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) taxiiManifest(w http.ResponseWriter, r *http.Request) error {
-	if err := acceptsTAXII(r); err != nil {
-		return err
-	}
-	q, err := s.query(r, objectFilters...)
-	if err != nil {
-		return err
-	}
-	pg, err := s.opts.TAXII.Objects(r.Context(), principal(r), r.PathValue("coll"), q)
+	pg, err := s.collectionPage(r)
 	if err != nil {
 		return err
 	}
