@@ -183,6 +183,7 @@ func (x *Index) connectTx(ing *ingester, tx *wire.MsgTx, h uint32, coinbase bool
 	x.tip.NextTx++
 	r := &ing.rec
 	r.id, r.height, r.coinbase = txid, h, coinbase
+	r.version, r.lockTime = uint32(tx.Version), tx.LockTime
 	r.ins, r.outs = r.ins[:0], r.outs[:0]
 	ing.touched = ing.touched[:0]
 	if !coinbase {

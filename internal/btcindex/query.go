@@ -29,6 +29,8 @@ type Tx struct {
 	ID       chainhash.Hash `json:"txid"`
 	Height   int            `json:"height"`
 	Coinbase bool           `json:"coinbase"`
+	Version  int32          `json:"version"`
+	LockTime uint32         `json:"locktime"`
 	Inputs   []Input        `json:"inputs"`
 	Outputs  []Output       `json:"outputs"`
 	Fee      int64          `json:"fee"` // 0 for coinbases
@@ -36,13 +38,18 @@ type Tx struct {
 
 // Input is a resolved input: the output it spends.
 type Input struct {
-	Vin     int            `json:"vin"`
-	Tx      TxNum          `json:"spent_txnum"`
-	Txid    chainhash.Hash `json:"spent_txid"`
-	Vout    uint32         `json:"spent_vout"`
-	Value   int64          `json:"value"`
-	Addr    AddrID         `json:"addr_id,omitempty"`
-	Address string         `json:"address,omitempty"`
+	Vin   int            `json:"vin"`
+	Tx    TxNum          `json:"spent_txnum"`
+	Txid  chainhash.Hash `json:"spent_txid"`
+	Vout  uint32         `json:"spent_vout"`
+	Value int64          `json:"value"`
+	// Class is the script class of the output spent, as its address shows
+	// it (P2PK outputs show as P2PKH); NonStandard and no Type for outputs
+	// that pay no address.
+	Class   btcscript.Class `json:"-"`
+	Type    string          `json:"type,omitempty"`
+	Addr    AddrID          `json:"addr_id,omitempty"`
+	Address string          `json:"address,omitempty"`
 }
 
 // Output is an output with the input that spent it, if any.
@@ -199,18 +206,22 @@ func (x *Index) Tx(n TxNum) (*Tx, error) {
 	if err := x.txRec(n, &r); err != nil {
 		return nil, err
 	}
-	t := &Tx{Num: n, ID: r.id, Height: int(r.height), Coinbase: r.coinbase}
+	t := &Tx{Num: n, ID: r.id, Height: int(r.height), Coinbase: r.coinbase, Version: int32(r.version), LockTime: r.lockTime}
 	var in, out int64
 	for i, ir := range r.ins {
 		id, err := x.txid(ir.out.Tx())
 		if err != nil {
 			return nil, err
 		}
-		a, err := x.addrText(ir.addr)
+		a, c, err := x.addrClass(ir.addr)
 		if err != nil {
 			return nil, err
 		}
-		t.Inputs = append(t.Inputs, Input{Vin: i, Tx: ir.out.Tx(), Txid: id, Vout: ir.out.Vout(), Value: int64(ir.value), Addr: ir.addr, Address: a})
+		inp := Input{Vin: i, Tx: ir.out.Tx(), Txid: id, Vout: ir.out.Vout(), Value: int64(ir.value), Class: c, Addr: ir.addr, Address: a}
+		if ir.addr != 0 {
+			inp.Type = c.String()
+		}
+		t.Inputs = append(t.Inputs, inp)
 		in += int64(ir.value)
 	}
 	for i, or := range r.outs {
@@ -273,6 +284,18 @@ func (x *Index) addrText(a AddrID) (string, error) {
 		return "", err
 	}
 	return addrText(k, x.net), nil
+}
+
+// addrClass renders address id a with the script class of its key.
+func (x *Index) addrClass(a AddrID) (string, btcscript.Class, error) {
+	if a == 0 {
+		return "", btcscript.NonStandard, nil
+	}
+	k, err := x.get(key4(pAddrKey, uint32(a)))
+	if err != nil || len(k) == 0 {
+		return "", btcscript.NonStandard, err
+	}
+	return addrText(k, x.net), btcscript.Class(k[0]), nil
 }
 
 // AddressID returns the id of an address given as text.

@@ -24,13 +24,16 @@ type outRec struct {
 }
 
 // txRec: txid32, height, flags (1 coinbase), nIn, {txnum, vout, value, addr}...,
-// nOut, {value, addr, class}...
+// nOut, {value, addr, class}..., version, locktime. Records written before
+// version and locktime were kept end after the outputs; they read as 0.
 type txRec struct {
 	id       chainhash.Hash
 	height   uint32
 	coinbase bool
 	ins      []inRec
 	outs     []outRec
+	version  uint32 // nVersion as unsigned bits
+	lockTime uint32
 }
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
@@ -56,7 +59,8 @@ func (r *txRec) encode(b []byte) []byte {
 		b = appendUvarint(b, uint64(o.addr))
 		b = append(b, byte(o.class))
 	}
-	return b
+	b = appendUvarint(b, uint64(r.version))
+	return appendUvarint(b, uint64(r.lockTime))
 }
 
 type reader struct {
@@ -111,6 +115,10 @@ func decodeTx(v []byte, r *txRec) error {
 	r.outs = r.outs[:0]
 	for range n {
 		r.outs = append(r.outs, outRec{value: rd.uv(), addr: AddrID(rd.uv()), class: btcscript.Class(rd.byte1())})
+	}
+	r.version, r.lockTime = 0, 0
+	if len(rd.b) > 0 {
+		r.version, r.lockTime = uint32(rd.uv()), uint32(rd.uv())
 	}
 	if rd.bad {
 		return errCorrupt
