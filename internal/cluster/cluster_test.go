@@ -50,7 +50,7 @@ func TestSimulatedClusteringScore(t *testing.T) {
 
 type truthCJ map[uint32]bool
 
-func (m truthCJ) CoinJoin(_ *txgraph.Graph, t uint32) bool { return m[t] }
+func (m truthCJ) CoinJoin(_ *txgraph.Graph, t uint32) bool          { return m[t] }
 func (truthCJ) Change(*txgraph.Graph, uint32) (int, cluster.Reason) { return -1, 0 }
 
 func TestSimulatedClusteringCeiling(t *testing.T) {

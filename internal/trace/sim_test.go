@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 // is wired in).
 type truthCJ map[uint32]bool
 
-func (m truthCJ) CoinJoin(_ *txgraph.Graph, t uint32) bool { return m[t] }
+func (m truthCJ) CoinJoin(_ *txgraph.Graph, t uint32) bool          { return m[t] }
 func (truthCJ) Change(*txgraph.Graph, uint32) (int, cluster.Reason) { return -1, 0 }
 
 // tracerFor builds a tracer as an analyst would have it: exchange hot
