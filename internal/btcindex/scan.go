@@ -3,6 +3,7 @@ package btcindex
 import (
 	"context"
 	"encoding/binary"
+	"slices"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/cockroachdb/pebble/v2"
@@ -114,4 +115,29 @@ func (x *Index) TxNumOf(txid string) (uint32, error) {
 	}
 	n, _, err := x.lookupTx((*[32]byte)(h))
 	return uint32(n), err
+}
+
+// AddrTxs returns the tx numbers in which address a received, in chain
+// order; with limit > 0, only the newest limit of them.
+func (x *Index) AddrTxs(a uint32, limit int) ([]uint32, error) {
+	it, err := x.db.NewIter(&pebble.IterOptions{
+		LowerBound: key4(pHistory, a),
+		UpperBound: key4(pHistory, a+1),
+	})
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "btcindex: history")
+	}
+	defer it.Close()
+	var txs []uint32
+	for ok := it.Last(); ok && (limit <= 0 || len(txs) < limit); ok = it.Prev() {
+		k, v := it.Key(), it.Value()
+		if len(k) == 9 && len(v) == 1 && v[0]&histReceived != 0 {
+			txs = append(txs, binary.BigEndian.Uint32(k[5:]))
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "btcindex: history")
+	}
+	slices.Reverse(txs)
+	return txs, nil
 }

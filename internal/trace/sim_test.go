@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/trawlhq/trawl/internal/btcsim"
@@ -139,4 +140,70 @@ func TestSimulatedTheftCashOuts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A cash-out deposit's backward exposure to the thief's listed addresses
+// is the share of it the thief paid.
+func TestSimulatedDepositExposure(t *testing.T) {
+	c := simtest.Get(t, 5, 60_000, "peel")
+	tr := tracerFor(t, c)
+	listed := map[uint32]bool{}
+	for _, a := range c.Truth.AttackerAddresses {
+		id, err := c.Index.AddrIDOf(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed[id] = true
+	}
+	lf := func(a uint32) (string, bool) { return "stolen_funds", listed[a] }
+	checked := 0
+	for _, co := range c.Truth.CashOuts {
+		n, err := c.Index.TxNumOf(co.Txid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := c.Graph.OutStart[n] + uint64(co.Vout)
+		ex, err := tr.Backward(context.Background(), trace.BackwardRequest{Targets: []uint64{o}, Listed: lf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0.0
+		if len(ex.Sources) > 0 {
+			got = ex.Sources[0].Share
+		}
+		if got < co.HaircutShare-0.001 || got > 1 {
+			t.Errorf("cash-out %s:%d: exposure %.4f, the thief paid %.4f of it", co.Txid, co.Vout, got, co.HaircutShare)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no cash-outs to check")
+	}
+	// An ordinary user's address far from the theft has no exposure.
+	var clean, exposed int
+	for a, owner := range c.Truth.Owners {
+		if clean >= 50 || !strings.HasPrefix(owner, "user") {
+			continue
+		}
+		id, _ := c.Index.AddrIDOf(a)
+		txs, err := c.Index.AddrTxs(id, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := tr.Backward(context.Background(), trace.BackwardRequest{Targets: trace.Received(c.Graph, txs, id), Listed: lf, MaxHops: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ex.Sources {
+			if s.Share > 0.5 {
+				exposed++
+				t.Logf("user address %s: %.3f exposure within 3 hops", a, s.Share)
+			}
+		}
+		clean++
+	}
+	if clean == 0 || exposed > clean/10 {
+		t.Errorf("%d of %d sampled user addresses have more than half their value from the thief", exposed, clean)
+	}
+	t.Logf("%d cash-outs checked", checked)
 }

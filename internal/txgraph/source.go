@@ -21,6 +21,9 @@ type Source interface {
 	TxNumOf(txid string) (uint32, error)
 	AddrText(a uint32) (string, error)
 	AddrIDOf(text string) (uint32, error)
+	// AddrTxs returns the tx numbers in which address a received, in chain
+	// order; with limit > 0 only the newest limit.
+	AddrTxs(a uint32, limit int) ([]uint32, error)
 }
 
 // RawTx is one transaction as a Source hands it out.
