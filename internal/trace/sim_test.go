@@ -207,3 +207,43 @@ func TestSimulatedDepositExposure(t *testing.T) {
 	}
 	t.Logf("%d cash-outs checked", checked)
 }
+
+// The rendered peel-chain trace draws the chain: peel steps flagged, the
+// deposits flagged as cash-outs, edges between known nodes.
+func TestRenderPeelTrace(t *testing.T) {
+	c := simtest.Get(t, 5, 60_000, "peel")
+	tr := tracerFor(t, c)
+	res, err := tr.Forward(context.Background(), trace.Request{Sources: theftSources(t, c), Model: trace.Haircut, MaxEdges: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tr.Render(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := map[string]int{}
+	ids := map[string]bool{}
+	for _, n := range v.Graph.Nodes {
+		ids[n.ID] = true
+		for _, f := range n.Flags {
+			flags[f]++
+		}
+	}
+	for _, e := range v.Graph.Edges {
+		if !ids[e.From] || !ids[e.To] || e.Sats == 0 {
+			t.Fatalf("edge %+v names a node not drawn or carries nothing", e)
+		}
+	}
+	deposits := map[string]bool{}
+	for _, co := range c.Truth.CashOuts {
+		deposits[co.Address] = true
+	}
+	if flags["peel"] < 10 || flags["cashout"] < len(deposits)/2 || flags["source"] == 0 {
+		t.Fatalf("flags drawn: %v (truth has %d cash-out addresses)", flags, len(deposits))
+	}
+	for _, r := range v.Results {
+		if r.Kind == "cashout" && (r.Service == "" || r.Txid == "" || r.Address == "") {
+			t.Fatalf("cash-out result without service, txid or address: %+v", r)
+		}
+	}
+}

@@ -145,6 +145,7 @@ type Trace struct {
 	Touched    int // transactions that received taint
 	Edges      []Edge
 	CoinJoins  map[uint32]bool // touched transactions classified as CoinJoins
+	SourceTxs  map[uint32]bool // transactions that created the source outputs
 	EdgesTrunc bool
 }
 
@@ -176,7 +177,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 	if req.MaxResults <= 0 {
 		req.MaxResults = 10_000
 	}
-	res := &Trace{Model: req.Model, MaxHops: req.MaxHops, CoinJoins: map[uint32]bool{}}
+	res := &Trace{Model: req.Model, MaxHops: req.MaxHops, CoinJoins: map[uint32]bool{}, SourceTxs: map[uint32]bool{}}
 	live := map[uint64]*taint{}
 	pending := make([]uint64, (g.NTx()+63)/64)
 	first := len(pending)
@@ -246,7 +247,9 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 				tt.spans = []span{{0, g.Value[o]}}
 			}
 			res.Totals.Source += g.Value[o]
-			emit(o, g.TxOf(o), tt)
+			st := g.TxOf(o)
+			res.SourceTxs[st] = true
+			emit(o, st, tt)
 		}
 		res.Sources = append(res.Sources, sum)
 	}
