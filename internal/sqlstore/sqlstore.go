@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -190,6 +191,50 @@ func (s *DB) conflictOr(err error, format string, args ...any) error {
 		return errs.Wrap(errs.Conflict, err, format, args...)
 	}
 	return err
+}
+
+// insertRows inserts rows in multi-row statements of at most perStmt rows:
+// into is "table (col, ...)", and each row holds one value per column.
+func (s *DB) insertRows(ctx context.Context, tx *sql.Tx, into string, cols, perStmt int, rows [][]any) error {
+	for start := 0; start < len(rows); start += perStmt {
+		chunk := rows[start:min(start+perStmt, len(rows))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + into + " VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queryJSON runs q, whose rows are one JSON document each, and decodes them.
+func queryJSON[T any](ctx context.Context, db *sql.DB, q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/trawlhq/trawl/internal/watchlist"
 )
@@ -19,24 +18,7 @@ func (s *DB) AllEntries(ctx context.Context) ([]watchlist.Entry, error) {
 }
 
 func (s *DB) entries(ctx context.Context, q string, args ...any) ([]watchlist.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []watchlist.Entry
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		var e watchlist.Entry
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryJSON[watchlist.Entry](ctx, s.db, q, args...)
 }
 
 func (s *DB) ReplaceSource(ctx context.Context, source watchlist.Source, entries []watchlist.Entry, rec *watchlist.ImportRecord) error {
@@ -48,36 +30,21 @@ func (s *DB) ReplaceSource(ctx context.Context, source watchlist.Source, entries
 	if _, err := tx.ExecContext(ctx, `DELETE FROM watchlist_entries WHERE source = $1`, string(source)); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	const cols = 3
-	for start := 0; start < len(entries); start += 300 {
-		chunk := entries[start:min(start+300, len(entries))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO watchlist_entries (source, uid, entry) VALUES `)
-		args := make([]any, 0, len(chunk)*cols)
-		n := 0
-		for _, e := range chunk {
-			if seen[e.UID] {
-				continue // a source repeating a uid keeps its first record
-			}
-			seen[e.UID] = true
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + s.placeholders(n*cols+1, cols) + ")")
-			args = append(args, string(source), e.UID, b)
-			n++
+	seen := make(map[string]bool, len(entries))
+	rows := make([][]any, 0, len(entries))
+	for _, e := range entries {
+		if seen[e.UID] {
+			continue // a source repeating a uid keeps its first record
 		}
-		if n == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		seen[e.UID] = true
+		b, err := json.Marshal(e)
+		if err != nil {
 			return err
 		}
+		rows = append(rows, []any{string(source), e.UID, b})
+	}
+	if err := s.insertRows(ctx, tx, "watchlist_entries (source, uid, entry)", 3, 300, rows); err != nil {
+		return err
 	}
 	recJSON, err := json.Marshal(rec)
 	if err != nil {
@@ -96,24 +63,7 @@ func (s *DB) ReplaceSource(ctx context.Context, source watchlist.Source, entries
 }
 
 func (s *DB) Imports(ctx context.Context, source watchlist.Source, limit int) ([]watchlist.ImportRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT record FROM watchlist_imports WHERE $1 = '' OR source = $1 ORDER BY at DESC LIMIT $2`, string(source), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []watchlist.ImportRecord
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		var r watchlist.ImportRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryJSON[watchlist.ImportRecord](ctx, s.db, `SELECT record FROM watchlist_imports WHERE $1 = '' OR source = $1 ORDER BY at DESC LIMIT $2`, string(source), limit)
 }
 
 func (s *DB) WatchlistVersion(ctx context.Context) (int64, error) {
