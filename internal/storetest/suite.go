@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 	tests = append(tests, taxiiTests()...)
 	tests = append(tests, sharingTests()...)
 	tests = append(tests, auditTests()...)
+	tests = append(tests, tagsTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
