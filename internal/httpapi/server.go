@@ -47,6 +47,11 @@ type Options struct {
 	RateBurst int
 	Version   string
 	Now       func() time.Time
+	// SessionSecret keys the web UI's session cookies, together with each
+	// API key's stored digest; every replica must have the same. Empty:
+	// the digest alone (see session.go).
+	SessionSecret []byte
+	SessionTTL    time.Duration // 0: DefaultSessionTTL
 }
 
 // Server serves trawl's HTTP API.
@@ -168,6 +173,7 @@ func (s *Server) registerRoutes() {
 	}
 	s.registerChain()
 	s.registerTAXII()
+	s.registerUI()
 }
 
 // dispatch routes a request; the mux's own 404 and 405 answers are replaced
@@ -329,6 +335,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(ctx, principalKey, p))
 			limitKey = "key:" + p.KeyID
+		} else if sr, err := s.sessionRequest(r); err != nil {
+			s.writeError(rec, r, err)
+			return
+		} else if p := principal(sr); p != nil {
+			r, limitKey = sr, "key:"+p.KeyID
 		}
 		if !exempt {
 			if ok, wait := s.limiter.allow(limitKey); !ok {
