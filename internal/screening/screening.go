@@ -61,6 +61,7 @@ type hubIndicator struct {
 	objectID   string
 	name       string
 	value      string
+	labels     []string
 	item       sharing.Item
 }
 
@@ -191,24 +192,25 @@ func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, erro
 		defaults[cols[i].ID] = cols[i].Default()
 	}
 	byKey := map[string][]hubIndicator{}
-	add := func(o taxii.StoredObject, name, value string) {
-		h := hubIndicator{collection: o.CollectionID, objectID: o.ID, name: name, value: value,
+	add := func(o taxii.StoredObject, name, value string, labels []string) {
+		h := hubIndicator{collection: o.CollectionID, objectID: o.ID, name: name, value: value, labels: labels,
 			item: sharing.Item{Level: sharing.Effective(o.Level, defaults[o.CollectionID]), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}}
 		k := address.Key(value)
 		byKey[k] = append(byKey[k], h)
 	}
 	err = s.hub.Store().ScanLatest(ctx, "indicator", func(o taxii.StoredObject) error {
 		var ind struct {
-			Name    string `json:"name"`
-			Pattern string `json:"pattern"`
-			Type    string `json:"pattern_type"`
-			Revoked bool   `json:"revoked"`
+			Name    string   `json:"name"`
+			Pattern string   `json:"pattern"`
+			Type    string   `json:"pattern_type"`
+			Revoked bool     `json:"revoked"`
+			Labels  []string `json:"labels"`
 		}
 		if json.Unmarshal(o.Raw, &ind) != nil || ind.Type != "stix" || ind.Revoked {
 			return nil
 		}
 		for _, v := range WalletAddresses(ind.Pattern) {
-			add(o, ind.Name, v)
+			add(o, ind.Name, v, ind.Labels)
 		}
 		return nil
 	})
@@ -235,7 +237,7 @@ func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, erro
 				if name == "" {
 					name = "wallet observable " + o.ID
 				}
-				add(o, name, v)
+				add(o, name, v, nil)
 			}
 			return nil
 		})

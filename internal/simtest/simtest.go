@@ -91,10 +91,22 @@ func Open(ctx context.Context, blocks, indexDir string) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Chain{Dir: blocks, Truth: new(btcsim.Truth)}
-	if err := json.Unmarshal(raw, c.Truth); err != nil {
+	truth := new(btcsim.Truth)
+	if err := json.Unmarshal(raw, truth); err != nil {
 		return nil, err
 	}
+	c, err := OpenBlocks(ctx, blocks, indexDir)
+	if err != nil {
+		return nil, err
+	}
+	c.Truth = truth
+	return c, nil
+}
+
+// OpenBlocks ingests the block files in blocks into a new index in
+// indexDir and builds its graph; Truth is nil.
+func OpenBlocks(ctx context.Context, blocks, indexDir string) (*Chain, error) {
+	c := &Chain{Dir: blocks}
 	r, err := blkfile.Open(blocks)
 	if err != nil {
 		return nil, err

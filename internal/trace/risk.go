@@ -33,7 +33,7 @@ type Reason struct {
 	Text  string `json:"text"`
 }
 
-var listingScore = map[string]int{"sanctioned": 100, "stolen_funds": 95, "perpetrator": 95, "ransomware": 90, "scam": 80, "darknet_market": 85}
+var listingScore = map[string]int{"sanctioned": 100, "listed": 90, "shared_intelligence": 90, "stolen_funds": 95, "perpetrator": 95, "ransomware": 90, "scam": 80, "darknet_market": 85}
 
 var actorScore = map[string]int{"sanctioned": 100, "stolen_funds": 95, "perpetrator": 95, "mixer": 75, "darknet_market": 85, "ransomware": 90, "scam": 80, "gambling": 35}
 

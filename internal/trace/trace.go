@@ -95,6 +95,7 @@ type Request struct {
 	Model      Model
 	MaxHops    int    // transactions followed from a source; default 20
 	MinSats    uint64 // taint below this is dropped (haircut, FIFO)
+	MaxHeight  uint32 // if set, outputs spent in a later block are where the trail is cut
 	MaxResults int    // results kept, largest first; default 10,000
 	MaxEdges   int    // flow edges kept for drawing, largest first; 0 keeps none
 }
@@ -204,7 +205,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		case sp == txgraph.NoTx:
 			r.Kind = Held
 			res.Totals.Held += tt.sats
-		case int(tt.hops) >= req.MaxHops:
+		case int(tt.hops) >= req.MaxHops || (req.MaxHeight > 0 && g.Height[sp] > req.MaxHeight):
 			r.Kind = Capped
 			res.Totals.Capped += tt.sats
 		default:

@@ -1,0 +1,64 @@
+package screening
+
+import (
+	"strconv"
+
+	"github.com/trawlhq/trawl/internal/sharing"
+	"github.com/trawlhq/trawl/internal/watchlist"
+)
+
+// Listing categories, as exposure and risk name them.
+const (
+	CategorySanctioned = "sanctioned"          // OFAC, UN, the sanctions oracle
+	CategoryListed     = "listed"              // other address lists (law enforcement)
+	CategoryIntel      = "shared_intelligence" // indicators shared on the hub
+)
+
+// Listing is one listed address, for computations over many addresses
+// (exposure): which list, under which category, and for hub indicators who
+// may see it.
+type Listing struct {
+	Address  string
+	Category string
+	Name     string   // the entry or indicator name
+	Labels   []string // programs (DPRK3) or indicator labels, for label: sources
+	hub      *hubIndicator
+}
+
+// Listings returns every listed address, with a version that changes when
+// they do (callers that map them keep the version to know when to again).
+func (s *Screener) Listings() (version string, ls []Listing) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	version = strconv.FormatInt(s.listVer, 10) + "/" + strconv.FormatInt(s.hubVer, 10)
+	for i := range s.entries {
+		e := &s.entries[i]
+		cat := CategoryListed
+		switch e.Source {
+		case watchlist.SourceOFACSDN, watchlist.SourceOFACCSV, watchlist.SourceUN, watchlist.SourceOracle:
+			cat = CategorySanctioned
+		}
+		for _, a := range e.Addresses {
+			if a.Invalid == "" {
+				ls = append(ls, Listing{Address: a.Value, Category: cat, Name: e.Name, Labels: e.Programs})
+			}
+		}
+	}
+	for _, hs := range s.hubByKey {
+		for i := range hs {
+			h := &hs[i]
+			ls = append(ls, Listing{Address: h.value, Category: CategoryIntel, Name: h.name, Labels: h.labels, hub: h})
+		}
+	}
+	return version, ls
+}
+
+// Sees reports whether the reader may see listing l: list entries are
+// public, hub indicators as their markings and the reader's collections
+// allow.
+func (r *Reader) Sees(l *Listing) bool {
+	if l.hub == nil {
+		return true
+	}
+	return r != nil && r.Readable[l.hub.collection] && sharing.CanRead(r.Sharing, l.hub.item)
+}
