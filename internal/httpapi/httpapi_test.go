@@ -112,7 +112,7 @@ func newTestServer(t testing.TB) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Groups: store.GroupsOf,
+	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Tags: store, Groups: store.GroupsOf,
 		Chain: func(ctx context.Context, what, arg string, from, limit int) (any, error) {
 			return nil, errs.E(errs.NotFound, "no %s %q", what, arg)
 		}, Ready: store.Ping, MaxBody: 1 << 16}), tok
@@ -174,6 +174,9 @@ func FuzzAPI(f *testing.F) {
 		{"PATCH", "/healthz", "[]", "text/plain"},
 		{"POST", "/api/v1/screen", `{"addresses":["0x098B716B8Aaf21512996dC57EB0615e2383E2f96","garbage"],"names":["Kim Jong Un"]}`, ""},
 		{"GET", "/api/v1/address/bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", "", ""},
+		{"POST", "/api/v1/tags?pack=p", "address,label,category,source\n1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,l,exchange,s\n", "text/csv"},
+		{"POST", "/api/v1/tags", "title: t\ncreator: c\ntags: []\n", "application/yaml"},
+		{"GET", "/api/v1/tags?address=1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa&address=x", "", ""},
 	}
 	for _, sd := range seeds {
 		for _, auth := range []bool{true, false} {

@@ -28,6 +28,7 @@ import (
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/screening"
+	"github.com/trawlhq/trawl/internal/tags"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -37,6 +38,7 @@ type Options struct {
 	TAXII    *taxii.Service      // nil: no intelligence hub routes
 	Audit    *audit.Recorder     // nil: no audit log
 	Screener *screening.Screener // nil: no screening routes
+	Tags     tags.Store          // nil: no attribution tag routes
 	Chain    ChainQuery          // nil: no chain-index routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
@@ -171,6 +173,7 @@ func (s *Server) registerRoutes() {
 		s.Handle("POST /api/v1/screen", authed, s.screen)
 		s.Handle("GET /api/v1/address/{address}", authed, s.chainalysisAddress)
 	}
+	s.registerTags()
 	s.registerChain()
 	s.registerTAXII()
 	s.registerUI()
