@@ -66,6 +66,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		TAXII:     hub,
 		Audit:     rec,
 		Screener:  sc,
+		Tags:      store,
 		Chain:     chain,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,

@@ -13,7 +13,7 @@ import (
 )
 
 func importCommand() *command {
-	return &command{name: "import", summary: "import intelligence and lists from files", subs: append([]*command{importSTIXCommand()}, listImporters()...)}
+	return &command{name: "import", summary: "import intelligence and lists from files", subs: append([]*command{importSTIXCommand(), importTagsCommand()}, listImporters()...)}
 }
 
 func importSTIXCommand() *command {
