@@ -7,7 +7,7 @@ GO ?= go
 # Tests that need what `make test` installs fail instead of skipping; so do
 # tests of ../shared/data when it is present (CI has it).
 comma := ,
-REQUIRE := postgres,btcdata$(if $(wildcard ../shared/data),$(comma)shared,)
+REQUIRE := postgres,btcdata,chromium,webui$(if $(wildcard ../shared/data),$(comma)shared,)
 # The race detector needs cgo and a C compiler. It runs on the packages with
 # concurrency of their own (servers, stores, queues); the parsers of large
 # real data sets run without it, where it would multiply their time tenfold.
@@ -19,15 +19,23 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## build bin/trawl
+build: ui ## build bin/trawl with the web UI
 	$(GO) build -o bin/trawl ./cmd/trawl
 
 .PHONY: demo
-demo: ## run the demo hub on a fresh embedded store
+demo: ui ## build the web UI, then run the demo hub on a fresh embedded store
 	$(GO) run ./cmd/trawl demo
 
+# The web UI: npm packages from web/package-lock.json, bundled by Vite into
+# internal/httpapi/webui/dist/app, which the binary embeds. Without it, `go
+# build` still works and the server shows a page that says to run this.
+.PHONY: ui
+ui: ## build the web UI (needs Node.js 20 and npm)
+	@command -v npm >/dev/null || { echo "make ui: npm not found; install Node.js 20 (the server still builds without the UI)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund && npm run build
+
 .PHONY: deps
-deps: ## install what the tests need (PostgreSQL server binaries)
+deps: ## install what the tests need (PostgreSQL server binaries, Chromium)
 	@bash scripts/test-deps.sh
 
 .PHONY: lint
@@ -41,7 +49,7 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy check
 
 .PHONY: test
 # Both runs always happen; testreport reads their events and decides.
-test: deps lint ## install test dependencies, lint, run every test (PostgreSQL included)
+test: deps lint ui ## install test dependencies, lint, build the UI, run every test (PostgreSQL and Chromium included)
 	@race=$$($(GO) list ./... | grep -Ev '$(NORACE_RE)'); norace=$$($(GO) list ./... | grep -E '$(NORACE_RE)'); \
 	{ TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m $(RACE) -json $$race || true; \
 	  TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m -json $$norace || true; } \

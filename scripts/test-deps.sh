@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine with only Go:
-# PostgreSQL's server binaries (the tests start their own server on loopback).
+# PostgreSQL's server binaries (the tests start their own server on loopback)
+# and Chromium (the web UI's browser tests drive it headless).
 set -euo pipefail
 
 have_pg() {
@@ -19,7 +20,19 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+have_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1
+}
+
+missing=()
 if ! have_pg; then
   echo "test-deps: installing PostgreSQL server binaries"
-  apt_install postgresql
+  missing+=(postgresql)
+fi
+if ! have_chromium; then
+  echo "test-deps: installing Chromium"
+  missing+=(chromium)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt_install "${missing[@]}"
 fi

@@ -3,10 +3,11 @@
 // run declared that the thing must be there.
 //
 // TRAWL_TEST_REQUIRE is a comma-separated list of requirement names
-// ("postgres", "shared", "btcd", "chromium") or "all". `make test` sets the
-// ones it installs, and sets "shared" when CI=true, so that nothing the CI
-// machine has is skipped silently. .ci/must-run.txt lists, in addition, the
-// tests that must have passed (see tools/testreport).
+// ("postgres", "shared", "btcdata", "chromium", "webui": the built web UI)
+// or "all". `make test` sets the ones it installs, and sets "shared" when
+// CI=true, so that nothing the CI machine has is skipped silently.
+// .ci/must-run.txt lists, in addition, the tests that must have passed (see
+// tools/testreport).
 package testenv
 
 import (
@@ -79,5 +80,27 @@ func BtcdTestdata(t testing.TB, name string) string {
 		}
 	}
 	Need(t, "btcdata", err)
+	return ""
+}
+
+// Chromium returns the path of a Chromium (or Chrome) binary for browser
+// tests: $TRAWL_CHROMIUM, else the first of chromium, chromium-browser,
+// google-chrome on the PATH. It skips (fails when "chromium" is required)
+// when there is none; `make deps` installs Debian's chromium package.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("TRAWL_CHROMIUM"); p != "" {
+		_, err := os.Stat(p)
+		Need(t, "chromium", err)
+		return p
+	}
+	var err error
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		var p string
+		if p, err = exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Need(t, "chromium", err)
 	return ""
 }
