@@ -588,6 +588,13 @@ func TestBrowserInvestigatorWalkthrough(t *testing.T) {
 	}
 	b.screenshot("sighting-posted")
 
+	// A STIX id in the search box finds the object in its collection.
+	id := b.eval(`location.pathname.split('/').pop()`)
+	b.page("stix-search", "stix-object", b.search(id)...)
+	if got := b.eval(`location.pathname`); got != "/ui/intel/"+w.collection+"/"+id {
+		t.Errorf("searching %s led to %s", id, got)
+	}
+
 	// The FIU signs in and sees the exchange's sighting of its indicator.
 	b.do("sign out", chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="signin"]`)))
 	b.do("type the key", chromedp.SendKeys(chromedp.CSS("#key"), w.keys["fiu"]))

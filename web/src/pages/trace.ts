@@ -32,8 +32,9 @@ interface Trace {
   sources: { from: string; outputs: number; sats: number }[];
   results: TraceResult[];
   totals: { source_sats: number; cashout_sats: number; held_sats: number; fee_sats: number; dropped_sats: number };
-  graph: Graph;
+  graph: Graph & { truncated?: boolean };
   capped: boolean;
+  truncated?: boolean;
   touched_txs: number;
 }
 
@@ -204,6 +205,7 @@ async function showTrace(out: HTMLElement, t: Trace, req: TraceRequest, writable
   const tot = t.totals;
   clear(out,
     t.capped ? notice('warn', `The trace stopped at its limits (${t.touched_txs} transactions touched): raise max hops or min sats to see further.`) : null,
+    t.truncated || t.graph.truncated ? notice('warn', `Only part of the flow is drawn (${t.graph.nodes.length} nodes, ${t.graph.edges.length} flows); the totals and the table below count all of it. "Trace further" from a node draws more.`) : null,
     section('Totals', facts([
       ['traced', `${btc(tot.source_sats)} from ${t.sources.length} starting point(s), ${t.model}, ${t.direction}`],
       ['cashed out', h('b', { class: 'cashout' }, btc(tot.cashout_sats))],
