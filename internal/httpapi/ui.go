@@ -21,6 +21,10 @@ const uiPrefix = "/ui/"
 const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// fallbackCSP is for the plain page that stands in for an unbuilt app: no
+// scripts at all, and its own inline style.
+const fallbackCSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 // registerUI adds the web UI, its session endpoints and the API calls that
 // only the UI needed so far.
 func (s *Server) registerUI() {
@@ -50,6 +54,7 @@ func (s *Server) uiPage(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	app, built := webui.App()
 	if !built {
+		h.Set("Content-Security-Policy", fallbackCSP)
 		h.Set("Cache-Control", "no-cache")
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(webui.Fallback())
