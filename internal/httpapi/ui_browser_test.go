@@ -36,6 +36,7 @@ import (
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/stix"
+	"github.com/trawlhq/trawl/internal/tags"
 	"github.com/trawlhq/trawl/internal/taxii"
 	"github.com/trawlhq/trawl/internal/testenv"
 	"github.com/trawlhq/trawl/internal/watchlist"
@@ -149,8 +150,19 @@ func newBrowserWorld(t *testing.T) *browserWorld {
 		t.Fatal(err)
 	}
 
+	// An attribution tag of the first cash-out's deposit address.
+	co := w.truth.CashOuts[0]
+	csv := "address,label,category,source,actor,confidence\n" + co.Address + "," + co.ServiceName + " deposit,exchange,https://tags.example/exchanges," + co.Service + ",80\n"
+	ts, meta, err := tags.ParseCSV(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tags.Import(ctx, store, "exchanges", ts, meta, "sha", "tags-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
 	w.srv = New(Options{Identity: ids, TAXII: hub, Screener: screening.New(store, hub), Groups: store.GroupsOf, Ready: store.Ping,
-		Chain: browserChainQuery(x)})
+		Chain: browserChainQuery(x), Tags: store})
 	if !w.srv.hasRoute("POST", "/api/v1/btc/trace") {
 		// Until the tracing backend is wired here, the contract of
 		// POST /api/v1/btc/trace is answered from the simulation's ground
@@ -651,9 +663,13 @@ func TestBrowserInvestigatorWalkthrough(t *testing.T) {
 		t.Errorf("STIX export: %q", got)
 	}
 	// They are on the hub now: screening a cash-out address finds them.
-	b.page("cashout-address", "address", b.search(w.truth.CashOuts[0].Address)...)
+	co := w.truth.CashOuts[0]
+	b.page("cashout-address", "address", b.search(co.Address)...)
 	if hits := b.text("table.hits"); !strings.Contains(hits, "Cash-out deposit address") {
 		t.Errorf("a cash-out address after the export: %s", hits)
+	}
+	if got := b.text("table.tags"); !strings.Contains(got, co.ServiceName+" deposit") || !strings.Contains(got, "exchange") {
+		t.Errorf("the attribution tags of a cash-out address: %s", got)
 	}
 }
 

@@ -25,6 +25,33 @@ export interface ScreenResult {
   error?: string;
   listed: boolean;
   hits: Hit[];
+  exposure?: Exposure; // where the hub analyses the chain
+}
+
+interface TagView {
+  address: string;
+  label: string;
+  actor?: string;
+  category: string;
+  abuse?: string;
+  source: string;
+  confidence: number;
+  pack?: string;
+}
+
+interface Tags {
+  tags: TagView[];
+  actors?: string[];
+  conflicts?: { kind: string; detail?: string; message?: string }[];
+}
+
+function tagsBox(t: Tags): HTMLElement {
+  return h('div', null,
+    t.conflicts?.length ? notice('warn', 'The sources disagree: ', t.conflicts.map((c) => c.detail ?? c.message ?? c.kind).join('; ')) : null,
+    table(['label', 'actor', 'category', 'source', 'confidence'], t.tags.map((x) => [
+      x.label, x.actor ?? '', x.abuse ? `${x.category}, ${x.abuse}` : x.category,
+      /^https?:\/\//.test(x.source) ? h('a', { href: x.source, rel: 'noreferrer noopener', target: '_blank' }, x.pack ?? 'source') : x.source,
+      String(x.confidence)]), 'tags'));
 }
 
 export interface Reason {
@@ -39,7 +66,7 @@ export interface Risk {
   reasons?: (string | Reason)[];
 }
 
-interface Exposure {
+export interface Exposure {
   address: string;
   cluster?: number;
   received_sats: number;
@@ -107,19 +134,21 @@ export async function addressPage(ctx: Ctx): Promise<void> {
   const a = ctx.params[0];
   document.title = a + ' — trawl';
   const from = ctx.query.get('from');
-  const [info, screened, exposure] = await Promise.all([
+  const [info, screened, tagged] = await Promise.all([
     settle(get<AddressInfo>(`/api/v1/btc/address/${enc(a)}?limit=50${from ? '&from=' + enc(from) : ''}`)),
     settle(post<{ results: ScreenResult[] }>('/api/v1/screen', { addresses: [a] })),
-    settle(get<Exposure>('/api/v1/btc/exposure/' + enc(a))),
+    settle(get<Tags>('/api/v1/tags?address=' + enc(a))),
   ]);
   const res = screened.ok ? screened.value.results[0] : null;
+  // Screening carries the exposure where the hub analyses the chain.
+  const exposure = res?.exposure;
   const head = h('div', { class: 'title' },
     h('h1', null, 'Address'), mono(a),
     res?.listed ? h('span', { class: 'flag flag-listed' }, 'LISTED') : null,
     res && !res.valid ? h('span', { class: 'flag' }, 'not a valid address') : null,
     link('trace?from=' + enc(a), h('span', { class: 'button' }, 'Trace from here')));
   const blocks: HTMLElement[] = [head];
-  const risk = info.ok && info.value.risk ? info.value.risk : exposure.ok ? exposure.value.risk : undefined;
+  const risk = info.ok && info.value.risk ? info.value.risk : exposure?.risk;
   if (risk) blocks.push(section('Risk', riskBox(risk)));
   if (info.ok) {
     const x = info.value;
@@ -139,12 +168,11 @@ export async function addressPage(ctx: Ctx): Promise<void> {
   } else {
     blocks.push(section('Watchlist hits', errorBox(screened.error)));
   }
-  if (exposure.ok) {
-    blocks.push(section('Exposure', exposureBox(exposure.value)));
-  } else if (!(exposure.error instanceof APIError && exposure.error.missingRoute)) {
-    // A hub without chain analysis has no such section; one that has it
-    // says why this address has none.
-    blocks.push(section('Exposure', notice('info', exposure.error instanceof APIError ? exposure.error.message : String(exposure.error))));
+  if (exposure) blocks.push(section('Exposure', exposureBox(exposure)));
+  if (tagged.ok && tagged.value.tags.length) {
+    blocks.push(section('Attribution tags', tagsBox(tagged.value)));
+  } else if (!tagged.ok && !(tagged.error instanceof APIError && (tagged.error.missingRoute || tagged.error.status === 400))) {
+    blocks.push(section('Attribution tags', errorBox(tagged.error)));
   }
   if (info.ok) {
     const x = info.value;

@@ -1,5 +1,5 @@
 import { enc, post } from '../api';
-import { clear, h, link, mono, table } from '../dom';
+import { clear, h, link, mono, table, type Child } from '../dom';
 import { looksLikeAddress } from '../search';
 import { errorBox, notice, section, type Ctx } from '../ui';
 import { hitsTable, type ScreenResult } from './address';
@@ -71,14 +71,21 @@ export async function screenPage(ctx: Ctx): Promise<void> {
 function render(out: HTMLElement, a: Answer): void {
   const results = a.results ?? [];
   const listed = results.filter((r) => r.listed).length;
+  const risky = results.some((r) => r.exposure);
+  const head = ['address', 'valid', 'result', ''];
+  if (risky) head.splice(3, 0, 'risk');
   clear(out,
     results.length ? section(`Addresses: ${listed} of ${results.length} listed`,
-      table(['address', 'valid', 'result', ''], results.map((r) => [
-        link('address/' + enc(r.address), mono(r.address)),
-        r.valid ? (r.chains ?? []).join(', ') || 'yes' : h('span', { title: r.error ?? '' }, 'no'),
-        r.listed ? h('span', { class: 'flag flag-listed' }, `LISTED (${r.hits.length})`) : h('span', { class: 'flag flag-clean' }, 'no hit'),
-        r.hits.length ? h('details', null, h('summary', null, 'hits'), hitsTable(r.hits)) : '',
-      ]), 'screen-addresses')) : null,
+      table(head, results.map((r) => {
+        const row: Child[] = [
+          link('address/' + enc(r.address), mono(r.address)),
+          r.valid ? (r.chains ?? []).join(', ') || 'yes' : h('span', { title: r.error ?? '' }, 'no'),
+          r.listed ? h('span', { class: 'flag flag-listed' }, `LISTED (${r.hits.length})`) : h('span', { class: 'flag flag-clean' }, 'no hit'),
+          r.hits.length ? h('details', null, h('summary', null, 'hits'), hitsTable(r.hits)) : '',
+        ];
+        if (risky) row.splice(3, 0, r.exposure?.risk ? `${r.exposure.risk.score}${r.exposure.risk.level ? ' ' + r.exposure.risk.level : ''}` : '');
+        return row;
+      }), 'screen-addresses')) : null,
     (a.names ?? []).map((n) => section(`Name: ${n.name}`, n.hits?.length
       ? table(['score', 'listed name', 'matched', 'type', 'source'], n.hits.map((x) => [
         x.score.toFixed(2), x.name, x.matched + (x.alias ? ' (alias)' : ''), x.type ?? '', x.source + ' ' + x.uid]), 'screen-names')
