@@ -179,7 +179,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		req.MaxResults = 10_000
 	}
 	res := &Trace{Model: req.Model, MaxHops: req.MaxHops, CoinJoins: map[uint32]bool{}, SourceTxs: map[uint32]bool{}}
-	live := map[uint64]*taint{}
+	live := map[uint64]taint{}
 	pending := make([]uint64, (g.NTx()+63)/64)
 	first := len(pending)
 	var results []Result
@@ -187,7 +187,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 
 	// emit places a tainted output: at a service, unspent, beyond the hop
 	// limit, or live (waiting for its spender).
-	emit := func(o uint64, tx uint32, tt *taint) {
+	emit := func(o uint64, tx uint32, tt taint) {
 		if tt.sats == 0 {
 			return
 		}
@@ -211,6 +211,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		default:
 			if prev, ok := live[o]; ok { // two sources name one output
 				prev.hops = min(prev.hops, tt.hops)
+				live[o] = prev
 				return
 			}
 			live[o] = tt
@@ -243,7 +244,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 			seen[o] = true
 			sum.Outputs++
 			sum.Sats += g.Value[o]
-			tt := &taint{sats: g.Value[o]}
+			tt := taint{sats: g.Value[o]}
 			if req.Model == FIFO {
 				tt.spans = []span{{0, g.Value[o]}}
 			}
@@ -255,7 +256,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		res.Sources = append(res.Sources, sum)
 	}
 
-	var ins []*taint
+	var ins []taint
 	var parts []uint64
 	var shares []uint64
 	for w := first; w < len(pending); w++ {
@@ -279,9 +280,9 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 				o := g.InOut[j]
 				v := g.Value[o]
 				vin += v
-				tt := live[o]
+				tt, ok := live[o]
 				ins = append(ins, tt)
-				if tt == nil {
+				if !ok {
 					continue
 				}
 				delete(live, o)
@@ -295,7 +296,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 			if tainted == 0 {
 				continue
 			}
-			if tr.CoinJoin != nil && tr.CoinJoin(g, t) {
+			if tr.CoinJoin != nil && ihi-ilo >= 2 && ohi-olo >= 2 && tr.CoinJoin(g, t) {
 				viaCJ = true
 				res.CoinJoins[t] = true
 			}
@@ -312,7 +313,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 			case Poison:
 				for o := olo; o < ohi; o++ {
 					if g.Value[o] > 0 {
-						emit(o, t, &taint{sats: g.Value[o], hops: hops, viaCJ: viaCJ})
+						emit(o, t, taint{sats: g.Value[o], hops: hops, viaCJ: viaCJ})
 					}
 				}
 			case Haircut:
@@ -323,7 +324,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 				parts = append(parts, fee)
 				shares = split(shares, min(tainted, vin), vin, parts)
 				for i, o := 0, olo; o < ohi; i, o = i+1, o+1 {
-					emit(o, t, &taint{sats: shares[i], hops: hops, viaCJ: viaCJ})
+					emit(o, t, taint{sats: shares[i], hops: hops, viaCJ: viaCJ})
 				}
 				res.Totals.Fees += shares[len(shares)-1]
 				if tainted > vin { // inconsistent input; keep the books balanced
@@ -397,14 +398,14 @@ func split(dst []uint64, taint, vin uint64, parts []uint64) []uint64 {
 }
 
 // fifo maps tainted input spans onto outputs in order.
-func fifo(g *txgraph.Graph, t uint32, ins []*taint, hops uint16, viaCJ bool, emit func(uint64, uint32, *taint), tot *Totals) {
+func fifo(g *txgraph.Graph, t uint32, ins []taint, hops uint16, viaCJ bool, emit func(uint64, uint32, taint), tot *Totals) {
 	// Tainted spans on the transaction's line of satoshis.
 	var line []span
 	pos := uint64(0)
 	ilo, _ := g.Inputs(t)
 	for i, tt := range ins {
 		v := g.Value[g.InOut[ilo+uint64(i)]]
-		if tt != nil {
+		if tt.sats > 0 {
 			for _, s := range tt.spans {
 				line = append(line, span{pos + s.lo, pos + s.hi})
 			}
@@ -429,7 +430,7 @@ func fifo(g *txgraph.Graph, t uint32, ins []*taint, hops uint16, viaCJ bool, emi
 			}
 		}
 		if sats > 0 {
-			emit(o, t, &taint{sats: sats, hops: hops, viaCJ: viaCJ, spans: out})
+			emit(o, t, taint{sats: sats, hops: hops, viaCJ: viaCJ, spans: out})
 		}
 		start = end
 	}

@@ -11,7 +11,7 @@
 //     tx-number then vout order. Output o of tx t is OutStart[t]+vout.
 //   - Input index: likewise for inputs.
 //
-// The arrays cost about 25 bytes per output and 12 per input, so a chain of
+// The arrays cost about 29 bytes per output and 12 per input, so a chain of
 // 10 million transactions needs about 1 GB and mainnet's 1.4 billion about
 // 150 GB: a machine that traces the whole chain maps these arrays from disk
 // (they are append-only, so a file of each maps as it is); on the simulated
@@ -21,7 +21,6 @@ package txgraph
 
 import (
 	"context"
-	"sort"
 	"sync"
 
 	"github.com/trawlhq/trawl/internal/btcscript"
@@ -52,6 +51,7 @@ type Graph struct {
 	Addr    []uint32 // address id; 0 pays no address
 	Class   []btcscript.Class
 	Spender []uint32 // tx number of the spending transaction, or NoTx
+	OutTx   []uint32 // tx number of the transaction that made the output
 
 	// Per address id (len NAddr): the first tx that paid it.
 	FirstTx []uint32
@@ -185,6 +185,7 @@ func (g *Graph) grow(n int) {
 	g.Addr = growCap(g.Addr, n*5/2)
 	g.Class = growCap(g.Class, n*5/2)
 	g.Spender = growCap(g.Spender, n*5/2)
+	g.OutTx = growCap(g.OutTx, n*5/2)
 }
 
 func growCap[T any](s []T, n int) []T {
@@ -216,6 +217,7 @@ func (g *Graph) add(t *RawTx) error {
 		g.Addr = append(g.Addr, uint32(o.Addr))
 		g.Class = append(g.Class, o.Class)
 		g.Spender = append(g.Spender, NoTx)
+		g.OutTx = append(g.OutTx, n)
 		if a := int(o.Addr); a != 0 {
 			for a >= len(g.FirstTx) {
 				g.FirstTx = append(g.FirstTx, NoTx)
@@ -247,7 +249,7 @@ func (g *Graph) truncate(n int) {
 	g.InStart, g.OutStart = g.InStart[:n+1], g.OutStart[:n+1]
 	g.Height, g.LockTime, g.Version = g.Height[:n], g.LockTime[:n], g.Version[:n]
 	g.InOut, g.InAddr = g.InOut[:ni], g.InAddr[:ni]
-	g.Value, g.Addr, g.Class, g.Spender = g.Value[:no], g.Addr[:no], g.Class[:no], g.Spender[:no]
+	g.Value, g.Addr, g.Class, g.Spender, g.OutTx = g.Value[:no], g.Addr[:no], g.Class[:no], g.Spender[:no], g.OutTx[:no]
 	for a := range g.FirstTx {
 		if g.FirstTx[a] != NoTx && int(g.FirstTx[a]) >= n {
 			g.FirstTx[a] = NoTx
@@ -263,11 +265,7 @@ func (g *Graph) truncate(n int) {
 }
 
 // TxOf returns the tx number that output o belongs to.
-func (g *Graph) TxOf(o uint64) uint32 {
-	// OutStart is sorted; find the last t with OutStart[t] <= o.
-	t := sort.Search(g.NTx(), func(i int) bool { return g.OutStart[i+1] > o })
-	return uint32(t)
-}
+func (g *Graph) TxOf(o uint64) uint32 { return g.OutTx[o] }
 
 // Fee returns the fee of tx t (0 for a coinbase).
 func (g *Graph) Fee(t uint32) uint64 {

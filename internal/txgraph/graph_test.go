@@ -118,11 +118,11 @@ func TestExtendFollowsReorg(t *testing.T) {
 type arrays struct {
 	InStart, OutStart, InOut, Value []uint64
 	Height, LockTime, InAddr, Addr  []uint32
-	Spender, FirstTx                []uint32
+	Spender, FirstTx, OutTx         []uint32
 }
 
 func snapshot(g *txgraph.Graph) arrays {
 	c := slices.Clone[[]uint64]
 	d := slices.Clone[[]uint32]
-	return arrays{c(g.InStart), c(g.OutStart), c(g.InOut), c(g.Value), d(g.Height), d(g.LockTime), d(g.InAddr), d(g.Addr), d(g.Spender), d(g.FirstTx)}
+	return arrays{c(g.InStart), c(g.OutStart), c(g.InOut), c(g.Value), d(g.Height), d(g.LockTime), d(g.InAddr), d(g.Addr), d(g.Spender), d(g.FirstTx), d(g.OutTx)}
 }
