@@ -12,6 +12,7 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -62,6 +63,22 @@ func SharedData(t testing.TB, rel string) string {
 	_, err := os.Stat(p)
 	Need(t, "shared", err)
 	return p
+}
+
+// BlockSciRegtest returns the directory of BlockSci's labelled regtest
+// chain in ../shared/data (btc/blocksci-regtest: blk00000.dat) and its
+// labels (output.json), or skips as SharedData does.
+func BlockSciRegtest(t testing.TB) (dir string, labels map[string]any) {
+	t.Helper()
+	dir = filepath.Dir(SharedData(t, "btc/blocksci-regtest/blk00000.dat"))
+	raw, err := os.ReadFile(filepath.Join(dir, "output.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &labels); err != nil {
+		t.Fatalf("blocksci-regtest/output.json: %v", err)
+	}
+	return dir, labels
 }
 
 // BtcdTestdata returns the path of a file in the btcd module's
