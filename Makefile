@@ -12,7 +12,7 @@ REQUIRE := postgres,btcdata,chromium,webui$(if $(wildcard ../shared/data),$(comm
 # concurrency of their own (servers, stores, queues); the parsers of large
 # real data sets run without it, where it would multiply their time tenfold.
 RACE := $(if $(shell command -v gcc 2>/dev/null),-race,)
-NORACE_RE := /internal/(address|watchlist|blkfile|btcscript|btcnet|btcsim|stix|btcindex|txclass)$$
+NORACE_RE := /internal/(address|watchlist|blkfile|btcscript|btcnet|btcsim|stix|btcindex|txclass|txgraph|cluster|trace)$$
 
 .PHONY: help
 help: ## list the targets

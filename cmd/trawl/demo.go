@@ -8,13 +8,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
+	"github.com/trawlhq/trawl/internal/analysis"
+	"github.com/trawlhq/trawl/internal/blkfile"
+	"github.com/trawlhq/trawl/internal/btcindex"
 	"github.com/trawlhq/trawl/internal/btcsim"
 	"github.com/trawlhq/trawl/internal/config"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/stix"
+	"github.com/trawlhq/trawl/internal/tags"
 	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/watchlist"
 )
 
 // demoMarker marks a data dir as the demo's own, which the demo may wipe.
@@ -55,6 +63,13 @@ type demoInfo struct {
 	StolenBTC  float64           `json:"stolen_btc"` // of the simulated theft
 	Shared     int               `json:"shared"`     // attacker addresses the FIU shared as indicators
 	Example    string            `json:"example"`    // one of them, to screen
+	Theft      string            `json:"theft"`      // the theft's txid, to trace from
+	TracedBTC  float64           `json:"traced_btc"`
+	// CashedOutBTC is what the haircut trace found paid into services'
+	// deposit addresses (the thief's and, through CoinJoins, others').
+	CashedOutBTC float64 `json:"cashed_out_btc"`
+	Deposits     int     `json:"deposits"` // service deposit addresses the trace reached
+	Deposit      string  `json:"deposit"`  // the largest, to look at
 }
 
 func (d *demoInfo) writeText(w io.Writer) {
@@ -67,6 +82,10 @@ func (d *demoInfo) writeText(w io.Writer) {
 	fmt.Fprintf(w, "A Lazarus-style theft of %.2f BTC from an exchange was simulated (chain and ground truth in %s).\n", d.StolenBTC, d.Chain)
 	fmt.Fprintf(w, "The FIU shared the thief's %d addresses as TLP:AMBER indicators with the exchange, which now screens against them:\n", d.Shared)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"addresses\":[\"%s\"]}' %s/api/v1/screen\n\n", d.Keys["exchange"], d.Example, d.URL)
+	fmt.Fprintf(w, "The chain is indexed and the theft traced: %.2f BTC followed, %.2f BTC cashed out at %d exchange and OTC deposit addresses.\n", d.TracedBTC, d.CashedOutBTC, d.Deposits)
+	fmt.Fprintf(w, "  web UI:  %s/ui/  (sign in with the FIU's key; trace from %s)\n", d.URL, d.Theft)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"from\":[\"%s\"],\"max_hops\":1000}' %s/api/v1/btc/trace\n", d.Keys["fiu"], d.Theft, d.URL)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/api/v1/btc/exposure/%s\n\n", d.Keys["exchange"], d.URL, d.Deposit)
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/whoami\n", d.Keys["fiu"], d.URL)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/taxii2/hub/collections/\n", d.Keys["exchange"], d.URL)
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/api/v1/orgs\n\n", d.Keys["hub"], d.URL)
@@ -181,5 +200,103 @@ func seedDemo(ctx context.Context, e *env) (*demoInfo, error) {
 	if len(truth.AttackerAddresses) > 0 {
 		d.Example = truth.AttackerAddresses[len(truth.AttackerAddresses)-1]
 	}
+	if err := analyseDemo(ctx, e, d, &truth); err != nil {
+		return nil, fmt.Errorf("demo analysis: %w", err)
+	}
 	return d, nil
+}
+
+// analyseDemo indexes the demo chain, tags the exchanges' hot wallets and
+// the OTC desks as an analyst's attribution file would, lists the thief's
+// addresses as a law-enforcement list does, and traces the theft, so that
+// the hub opens with the story told.
+func analyseDemo(ctx context.Context, e *env, d *demoInfo, truth *btcsim.Truth) error {
+	x, err := btcindex.Open(filepath.Join(e.cfg.DataDir, "btc"), btcindex.Options{})
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	r, err := blkfile.Open(d.Chain)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ch, err := r.Scan(ctx)
+	if err != nil {
+		return err
+	}
+	if err := x.Ingest(ctx, ch, nil); err != nil {
+		return err
+	}
+	store, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	kind := map[string]btcsim.Entity{}
+	for _, en := range truth.Entities {
+		kind[en.ID] = en
+	}
+	var csv strings.Builder
+	csv.WriteString("address,label,category,source\n")
+	for _, xc := range truth.Exchanges {
+		for _, a := range xc.HotWallets {
+			fmt.Fprintf(&csv, "%s,%s,exchange,demo attribution (exchange hot wallets)\n", a, kind[xc.ID].Name)
+		}
+	}
+	otc := make([]string, 0)
+	for a, owner := range truth.Owners {
+		if kind[owner].Kind == btcsim.KindOTC {
+			otc = append(otc, a+","+kind[owner].Name)
+		}
+	}
+	slices.Sort(otc)
+	for _, l := range otc {
+		fmt.Fprintf(&csv, "%s,otc,demo attribution (OTC desks)\n", l)
+	}
+	if _, _, err := importTags(ctx, store, "demo-attribution", "demo-attribution", []byte(csv.String()), tags.ParseCSV); err != nil {
+		return err
+	}
+	list := strings.Join(truth.AttackerAddresses, "\n") + "\n"
+	entries, meta, err := watchlist.ParseAddressList(strings.NewReader(list), "demo-fbi", "TraderTraitor (simulated theft; demo law-enforcement list)")
+	if err != nil {
+		return err
+	}
+	if _, err := watchlist.Import(ctx, store, "demo-fbi", entries, meta, "", identity.NewID("imp"), time.Now()); err != nil {
+		return err
+	}
+	// Trace the theft the way the investigator will.
+	sc, rd, err := e.operatorScreener(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := e.analysisOptions(ctx, x, sc)
+	if err != nil {
+		return err
+	}
+	en, err := analysis.Open(ctx, x, o)
+	if err != nil {
+		return err
+	}
+	var from []string
+	for _, th := range truth.Thefts {
+		from = append(from, th.Txid)
+	}
+	v, err := en.Trace(ctx, analysis.TraceRequest{From: from, Model: "haircut", MaxHops: 1000}, rd)
+	if err != nil {
+		return err
+	}
+	d.Theft = from[0]
+	d.TracedBTC = float64(v.Totals.Source) / 1e8
+	d.CashedOutBTC = float64(v.Totals.CashOut) / 1e8
+	deposits := map[string]bool{}
+	for _, res := range v.Results {
+		if res.Kind == "cashout" {
+			deposits[res.Address] = true
+			if d.Deposit == "" {
+				d.Deposit = res.Address
+			}
+		}
+	}
+	d.Deposits = len(deposits)
+	return nil
 }

@@ -75,7 +75,9 @@ func (m *Main) commands() *command {
 		screenCommand(),
 		simulateCommand(),
 		ingestCommand(),
-		btcCommand(),
+		withAnalysis(btcCommand()),
+		traceCommand(),
+		clusterCommand(),
 		sanctionsCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},
 		{name: "version", summary: "print the version", run: func(ctx context.Context, e *env, args []string) error {
@@ -149,7 +151,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	}()
 	err = cmd.run(ctx, e, pos)
 	// Administrative changes made on this machine are audited like API calls.
-	if err == nil && (len(path) > 2 && (path[1] == "admin" || path[1] == "import" || path[1] == "sanctions") && path[len(path)-1] != "list") {
+	if err == nil && (len(path) > 2 && (path[1] == "admin" || path[1] == "import" || path[1] == "sanctions" || (path[1] == "cluster" && (path[2] == "veto" || path[2] == "unveto"))) && path[len(path)-1] != "list") {
 		e.auditCLI(ctx, path, pos)
 	}
 	return err

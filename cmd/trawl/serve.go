@@ -9,9 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/audit"
+	"github.com/trawlhq/trawl/internal/btcindex"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
@@ -52,11 +56,22 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	// The Bitcoin index, when one was built in the data dir, answers
 	// /api/v1/btc/... (only one process may hold it open).
 	var chain httpapi.ChainQuery
+	var engine atomic.Pointer[analysis.Engine]
+	var analysisFn httpapi.AnalysisFunc
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "btc")); err == nil {
 		if x, err := e.openBTC(); err != nil {
 			e.log.Warn("the Bitcoin index is not served", "err", err)
 		} else {
 			chain = btcQuery(x)
+			analysisFn = engine.Load
+			// The analysis (graph, clusters, attribution) is built in the
+			// background; until it is ready its routes answer 503.
+			// The index closes after serve returns: stop and wait for the
+			// analysis first (it may be reading the index).
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); e.runAnalysis(workCtx, x, sc, &engine) }()
+			defer func() { stopWork(); wg.Wait() }()
 		}
 	}
 	rec := audit.NewRecorder(store, e.log)
@@ -68,6 +83,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		Screener:  sc,
 		Tags:      store,
 		Chain:     chain,
+		Analysis:  analysisFn,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,
@@ -128,3 +144,44 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	e.log.Info("stopped")
 	return nil
 }
+
+// runAnalysis builds the chain analysis, publishes it, and refreshes it
+// every AnalysisRefresh while ctx lives (new blocks, tags, lists).
+func (e *env) runAnalysis(ctx context.Context, x *btcindex.Index, sc *screening.Screener, dst *atomic.Pointer[analysis.Engine]) {
+	o, err := e.analysisOptions(ctx, x, sc)
+	if err != nil {
+		e.log.Error("chain analysis not available", "err", err)
+		return
+	}
+	if _, ok, err := x.Tip(); err != nil || !ok {
+		e.log.Warn("chain analysis not available: the Bitcoin index is empty")
+		return
+	}
+	en, err := analysis.Open(ctx, x, o)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("chain analysis not available", "err", err)
+		}
+		return
+	}
+	dst.Store(en)
+	e.log.Info("chain analysis ready", "state", en.Stats().String())
+	t := time.NewTicker(analysisRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := sc.Refresh(ctx, false); err != nil && ctx.Err() == nil {
+				e.log.Warn("screening refresh failed", "err", err)
+			}
+			if err := en.Refresh(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("chain analysis refresh failed", "err", err)
+			}
+		}
+	}
+}
+
+// analysisRefresh is how often serve brings the analysis up to date.
+const analysisRefresh = 30 * time.Second

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/screening"
@@ -40,6 +41,9 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 		Addresses []string `json:"addresses"`
 		Names     []string `json:"names"`
 		Threshold float64  `json:"threshold"`
+		// Exposure adds each Bitcoin address's on-chain exposure (the first
+		// MaxExposureBatch of them); default true.
+		Exposure *bool `json:"exposure"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -72,6 +76,23 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out["results"] = res
+		if req.Exposure == nil || *req.Exposure {
+			exs, err := s.exposures(r, res, rd)
+			if err != nil {
+				return err
+			}
+			if exs != nil {
+				type withExposure struct {
+					screening.Result
+					Exposure *analysis.Exposure `json:"exposure,omitempty"`
+				}
+				rs := make([]withExposure, len(res))
+				for i := range res {
+					rs[i] = withExposure{res[i], exs[i]}
+				}
+				out["results"] = rs
+			}
+		}
 	}
 	if len(req.Names) > 0 {
 		hits := s.opts.Screener.ScreenNames(req.Names, watchlist.NameOptions{Threshold: req.Threshold})

@@ -40,6 +40,7 @@ type Options struct {
 	Screener *screening.Screener // nil: no screening routes
 	Tags     tags.Store          // nil: no attribution tag routes
 	Chain    ChainQuery          // nil: no chain-index routes
+	Analysis AnalysisFunc        // nil: no tracing routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
@@ -175,6 +176,7 @@ func (s *Server) registerRoutes() {
 	}
 	s.registerTags()
 	s.registerChain()
+	s.registerAnalysis()
 	s.registerTAXII()
 	s.registerUI()
 }

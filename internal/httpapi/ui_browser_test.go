@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -27,6 +26,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/blkfile"
 	"github.com/trawlhq/trawl/internal/btcindex"
 	"github.com/trawlhq/trawl/internal/btcsim"
@@ -161,14 +161,18 @@ func newBrowserWorld(t *testing.T) *browserWorld {
 		t.Fatal(err)
 	}
 
-	w.srv = New(Options{Identity: ids, TAXII: hub, Screener: screening.New(store, hub), Groups: store.GroupsOf, Ready: store.Ping,
-		Chain: browserChainQuery(x), Tags: store})
-	if !w.srv.hasRoute("POST", "/api/v1/btc/trace") {
-		// Until the tracing backend is wired here, the contract of
-		// POST /api/v1/btc/trace is answered from the simulation's ground
-		// truth and the index, so that the trace view draws a real flow.
-		w.srv.Handle("POST /api/v1/btc/trace", authed, w.truthTrace)
+	// The chain analysis, as serve builds it.
+	sc := screening.New(store, hub)
+	if err := sc.Refresh(ctx, true); err != nil {
+		t.Fatal(err)
 	}
+	labels, labelsVer := analysis.TagLabels(store)
+	en, err := analysis.Open(ctx, x, analysis.Options{Classifier: &analysis.Classifier{}, Screener: sc, Labels: labels, LabelsVersion: labelsVer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv = New(Options{Identity: ids, TAXII: hub, Screener: sc, Groups: store.GroupsOf, Ready: store.Ping,
+		Chain: browserChainQuery(x), Tags: store, Analysis: func() *analysis.Engine { return en }})
 	hs := httptest.NewServer(w.srv.Handler())
 	t.Cleanup(hs.Close)
 	w.url = hs.URL
@@ -195,96 +199,6 @@ func browserChainQuery(x *btcindex.Index) ChainQuery {
 		}
 		return nil, errs.E(errs.NotFound, "no %s %q in this test", what, arg)
 	}
-}
-
-// truthTrace draws the theft's flow as the trace contract describes it: the
-// attacker's transactions, the addresses they paid, the cash-outs.
-func (w *browserWorld) truthTrace(rw http.ResponseWriter, r *http.Request) error {
-	type node struct {
-		ID      string   `json:"id"`
-		Kind    string   `json:"kind"`
-		Label   string   `json:"label"`
-		Txid    string   `json:"txid,omitempty"`
-		Address string   `json:"address,omitempty"`
-		Height  int      `json:"height,omitempty"`
-		Service string   `json:"service,omitempty"`
-		Flags   []string `json:"flags"`
-	}
-	type edge struct {
-		From string `json:"from"`
-		To   string `json:"to"`
-		Sats int64  `json:"sats"`
-	}
-	attacker := map[string]bool{}
-	for _, a := range w.truth.AttackerAddresses {
-		attacker[a] = true
-	}
-	cashout := map[string]btcsim.CashOut{}
-	for _, c := range w.truth.CashOuts {
-		cashout[c.Address] = c
-	}
-	nodes := map[string]*node{}
-	var order []string
-	add := func(n *node) *node {
-		if nodes[n.ID] == nil {
-			nodes[n.ID] = n
-			order = append(order, n.ID)
-		}
-		return nodes[n.ID]
-	}
-	var edges []edge
-	roles := map[string]string{"theft": "source", "peel": "peel", "peel-end": "peel", "whirlpool": "coinjoin", "wasabi": "coinjoin", "joinmarket": "coinjoin"}
-	for i, at := range w.truth.AttackerTxs {
-		if i == 150 {
-			break
-		}
-		h, _ := chainhash.NewHashFromStr(at.Txid)
-		tx, err := w.index.TxByID(*h)
-		if err != nil {
-			return err
-		}
-		tn := add(&node{ID: "tx:" + at.Txid, Kind: "tx", Label: at.Txid[:8], Txid: at.Txid, Height: at.Height, Flags: []string{}})
-		if f := roles[at.Role]; f != "" {
-			tn.Flags = append(tn.Flags, f)
-		}
-		for _, in := range tx.Inputs {
-			if attacker[in.Address] {
-				add(&node{ID: "addr:" + in.Address, Kind: "address", Label: in.Address[:8], Address: in.Address, Flags: []string{"listed"}})
-				edges = append(edges, edge{From: "addr:" + in.Address, To: tn.ID, Sats: in.Value})
-			}
-		}
-		for _, o := range tx.Outputs {
-			co, isCashout := cashout[o.Address]
-			if !attacker[o.Address] && !isCashout {
-				continue
-			}
-			an := add(&node{ID: "addr:" + o.Address, Kind: "address", Label: o.Address[:8], Address: o.Address, Flags: []string{}})
-			if isCashout && an.Service == "" {
-				an.Service, an.Flags = co.ServiceName, append(an.Flags, "cashout")
-			} else if attacker[o.Address] && len(an.Flags) == 0 {
-				an.Flags = append(an.Flags, "listed")
-			}
-			edges = append(edges, edge{From: tn.ID, To: an.ID, Sats: o.Value})
-		}
-	}
-	out := make([]*node, 0, len(order))
-	for _, id := range order {
-		out = append(out, nodes[id])
-	}
-	var results []map[string]any
-	for _, c := range w.truth.CashOuts {
-		results = append(results, map[string]any{"address": c.Address, "service": c.ServiceName, "category": c.ServiceKind, "sats": c.HaircutSats,
-			"hops": 1, "txid": c.Txid, "vout": c.Vout, "kind": "cashout"})
-	}
-	tb := w.truth.Taint
-	writeJSON(rw, http.StatusOK, map[string]any{
-		"model": "haircut", "direction": "forward", "max_hops": 20,
-		"sources": []map[string]any{{"from": w.truth.Thefts[0].Txid, "outputs": len(w.truth.Thefts[0].Outpoints), "sats": tb.Stolen}},
-		"results": results,
-		"totals":  map[string]int64{"source_sats": tb.Stolen, "cashout_sats": tb.CashOuts, "held_sats": tb.Held, "fee_sats": tb.Fees, "dropped_sats": 0},
-		"graph":   map[string]any{"nodes": out, "edges": edges}, "capped": false, "touched_txs": len(w.truth.AttackerTxs),
-	})
-	return nil
 }
 
 // browser is one headless Chromium tab.

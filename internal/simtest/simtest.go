@@ -135,3 +135,11 @@ func (c *Chain) Close() {
 	c.Index.Close()
 	c.Blocks.Reader().Close()
 }
+
+// Main runs a package's tests and removes the chains they built; call it
+// from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}

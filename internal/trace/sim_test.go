@@ -2,7 +2,6 @@ package trace_test
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,11 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/txgraph"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { simtest.Main(m) }
 
 // truthCJ classifies by the simulator's truth (until the shape classifier
 // is wired in).

@@ -1,7 +1,6 @@
 package txclass_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/trawlhq/trawl/internal/btcindex"
@@ -9,11 +8,7 @@ import (
 	"github.com/trawlhq/trawl/internal/txclass"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { simtest.Main(m) }
 
 // chain is a whole indexed chain as txclass sees it: every transaction
 // converted, with what each output's address history and spender tell.

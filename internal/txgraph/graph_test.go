@@ -3,7 +3,6 @@ package txgraph_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -14,11 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/txgraph"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { simtest.Main(m) }
 
 // The graph agrees with the index's own answers, transaction by transaction.
 func TestGraphMatchesIndex(t *testing.T) {

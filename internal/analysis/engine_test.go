@@ -1,0 +1,94 @@
+package analysis_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trawlhq/trawl/internal/analysis"
+	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/simtest"
+)
+
+// Traces, exposures and cluster questions run while the engine refreshes
+// after blocks arrive; the answers after the refresh cover the new blocks.
+func TestEngineConcurrentRefresh(t *testing.T) {
+	base := simtest.Get(t, 13, 20_000, "peel")
+	ctx := context.Background()
+	c, err := simtest.Open(ctx, base.Dir, filepath.Join(t.TempDir(), "btc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Start from a chain 20 blocks short of the tip.
+	for range 20 {
+		if err := c.Index.DisconnectTip(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	labels := []analysis.LabelSpec{}
+	for _, x := range c.Truth.Exchanges {
+		for _, a := range x.HotWallets {
+			labels = append(labels, analysis.LabelSpec{Address: a, Name: x.ID, Category: "exchange", Service: true})
+		}
+	}
+	en, err := analysis.Open(ctx, c.Index, analysis.Options{Classifier: &analysis.Classifier{}, Labels: func(context.Context) ([]analysis.LabelSpec, error) { return labels, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := en.Stats()
+	theft := c.Truth.Thefts[0].Txid
+	var wg sync.WaitGroup
+	errc := make(chan error, 100)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				if _, err := en.Trace(ctx, analysis.TraceRequest{From: []string{theft}, MaxHops: 50}, nil); err != nil {
+					errc <- err
+				}
+				if _, err := en.Exposure(ctx, c.Truth.AttackerAddresses[(w*10+i)%len(c.Truth.AttackerAddresses)], nil); err != nil && !errs.Is(err, errs.NotFound) {
+					errc <- err
+				}
+				if id, err := en.ClusterOf(c.Truth.AttackerAddresses[0]); err == nil {
+					en.Cluster(id, nil)
+				}
+			}
+		}()
+	}
+	if err := c.Index.Ingest(ctx, c.Blocks, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := en.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	after := en.Stats()
+	if after.Txs <= before.Txs || after.TipHeight != before.TipHeight+20 {
+		t.Fatalf("refresh did not take the new blocks: %+v -> %+v", before, after)
+	}
+	if !strings.Contains(after.String(), "transactions") {
+		t.Fatal(after.String())
+	}
+	// The whole theft is traced on the refreshed chain.
+	v, err := en.Trace(ctx, analysis.TraceRequest{From: []string{theft}, MaxHops: 1000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Totals.CashOut+v.Totals.Held+v.Totals.Capped+v.Totals.Fees+v.Totals.Dropped != v.Totals.Source || v.Totals.CashOut == 0 {
+		t.Fatalf("totals after refresh: %+v", v.Totals)
+	}
+	// Bad sources name what to fix.
+	for _, from := range []string{"", "cluster:x", "label:", theft + ":99999", "not-an-address"} {
+		if _, err := en.Trace(ctx, analysis.TraceRequest{From: []string{from}}, nil); err == nil || errs.MessageOf(err) == "" {
+			t.Errorf("source %q accepted", from)
+		}
+	}
+}
