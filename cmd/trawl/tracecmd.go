@@ -121,13 +121,14 @@ func (e *env) openAnalysis(ctx context.Context) (*analysis.Engine, *screening.Re
 
 func traceCommand() *command {
 	var from multiFlag
-	var model, format string
+	var model, format, direction string
 	var maxHops int
 	var minSats uint64
 	btc := &command{name: "btc", summary: "follow coins forward from sources to where they are now or were cashed out",
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&from, "from", "a source: txid, txid:vout, address, cluster:N or label:NAME (repeatable)")
 			fs.StringVar(&model, "model", "haircut", "taint model: haircut, poison or fifo")
+			fs.StringVar(&direction, "direction", "forward", "forward (where did it go) or backward (where did it come from: the listed addresses that paid into it, haircut)")
 			fs.IntVar(&maxHops, "max-hops", 20, "transactions to follow from a source")
 			fs.Uint64Var(&minSats, "min-sats", 0, "drop taint below this many satoshis (haircut, fifo)")
 			fs.StringVar(&format, "format", "", "evidence export instead of result lines: json (the whole trace), csv or dot")
@@ -148,7 +149,7 @@ func traceCommand() *command {
 			if err != nil {
 				return err
 			}
-			v, err := en.Trace(ctx, analysis.TraceRequest{From: from, Model: model, MaxHops: maxHops, MinSats: minSats, MaxEdges: 2000}, rd)
+			v, err := en.Trace(ctx, analysis.TraceRequest{From: from, Model: model, Direction: direction, MaxHops: maxHops, MinSats: minSats, MaxEdges: 2000}, rd)
 			if err != nil {
 				return err
 			}
@@ -178,6 +179,13 @@ func traceCommand() *command {
 
 func printTraceText(w io.Writer, v *trace.View) {
 	t := v.Totals
+	if v.Direction == "backward" {
+		fmt.Fprintf(w, "backward haircut trace of %s within %d hops (%d transactions examined): %s came from listed addresses\n", btcText(t.Source), v.MaxHops, v.Touched, btcText(t.Held))
+		for _, r := range v.Results {
+			fmt.Fprintf(w, "  %-20s %s spent %s into the trail\n", r.Category, r.Address, btcText(r.Sats))
+		}
+		return
+	}
 	fmt.Fprintf(w, "%s trace of %s from %d source(s), up to %d hops, %d transactions touched\n", v.Model, btcText(t.Source), len(v.Sources), v.MaxHops, v.Touched)
 	fmt.Fprintf(w, "  cashed out %s   held %s   cut at the hop limit %s   fees %s   dropped %s\n\n", btcText(t.CashOut), btcText(t.Held), btcText(t.Capped), btcText(t.Fees), btcText(t.Dropped))
 	for _, r := range v.Results {

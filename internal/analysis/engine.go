@@ -383,9 +383,7 @@ func (e *Engine) Trace(ctx context.Context, req TraceRequest, reader *screening.
 		return nil, err
 	}
 	switch req.Direction {
-	case "", "forward":
-	case "backward":
-		return nil, errs.E(errs.Invalid, "direction backward: use the exposure of an address (GET /api/v1/btc/address/{a}/exposure or `trawl btc exposure`)")
+	case "", "forward", "backward":
 	default:
 		return nil, errs.E(errs.Invalid, "direction %q: use forward or backward", req.Direction)
 	}
@@ -405,11 +403,68 @@ func (e *Engine) Trace(ctx context.Context, req TraceRequest, reader *screening.
 		}
 		srcs = append(srcs, s)
 	}
+	if req.Direction == "backward" {
+		return e.backward(ctx, srcs, req, reader)
+	}
 	t, err := e.tr.Forward(ctx, trace.Request{Sources: srcs, Model: m, MaxHops: req.MaxHops, MinSats: req.MinSats, MaxEdges: req.MaxEdges})
 	if err != nil {
 		return nil, err
 	}
 	return e.tr.Render(t)
+}
+
+// backward answers a backward trace: where the value of the sources'
+// outputs came from, by haircut, from the listed addresses the reader may
+// see, within max_hops (default 6, at most 100). Results are the listed
+// addresses that spent most into the trail (kind "source", sats spent);
+// Totals.Source is the traced outputs' value and Totals.Held the part of it
+// that came from listed addresses. Hold RLock.
+func (e *Engine) backward(ctx context.Context, srcs []trace.Source, req TraceRequest, reader *screening.Reader) (*trace.View, error) {
+	var targets []uint64
+	for _, s := range srcs {
+		targets = append(targets, s.Outputs...)
+	}
+	ex, err := e.tr.Backward(ctx, trace.BackwardRequest{Targets: targets, Listed: e.listedFor(reader), MaxHops: req.MaxHops})
+	if err != nil {
+		return nil, err
+	}
+	v := &trace.View{Model: "haircut", Direction: "backward", MaxHops: ex.MaxHops, Touched: ex.Txs, Capped: ex.Capped,
+		Results: []trace.ResultView{}, Graph: trace.GraphView{Nodes: []trace.NodeView{}, Edges: []trace.EdgeView{}}}
+	for _, s := range srcs {
+		var sats uint64
+		for _, o := range s.Outputs {
+			sats += e.g.Value[o]
+		}
+		v.Sources = append(v.Sources, trace.SourceSum{From: s.From, Outputs: len(s.Outputs), Sats: sats})
+	}
+	v.Totals.Source = ex.Value
+	for _, c := range ex.Sources {
+		v.Totals.Held += c.Sats
+		for i, a := range c.Top {
+			txt, err := e.src.AddrText(a)
+			if err != nil {
+				return nil, err
+			}
+			r := trace.ResultView{Address: txt, Cluster: e.cl.ID(a), Category: c.Category, Sats: c.TopSats[i], Kind: "source"}
+			if s, _, ok := e.at.Of(a); ok {
+				r.Service = s.Name
+			}
+			v.Results = append(v.Results, r)
+		}
+	}
+	return v, nil
+}
+
+// listedFor is the Listed function of a reader: only what it may see.
+func (e *Engine) listedFor(reader *screening.Reader) trace.Listed {
+	return func(x uint32) (string, bool) {
+		for _, l := range e.listed[x] {
+			if reader.Sees(l) {
+				return l.Category, true
+			}
+		}
+		return "", false
+	}
 }
 
 // Exposure is the backward view of an address for screening.
@@ -464,14 +519,7 @@ func (e *Engine) Exposure(ctx context.Context, address string, reader *screening
 		return nil, err
 	}
 	outs := trace.Received(e.g, txs, a)
-	listedFor := func(x uint32) (string, bool) {
-		for _, l := range e.listed[x] {
-			if reader.Sees(l) {
-				return l.Category, true
-			}
-		}
-		return "", false
-	}
+	listedFor := e.listedFor(reader)
 	ex, err := e.tr.Backward(ctx, trace.BackwardRequest{Targets: outs, Listed: listedFor, MaxHops: e.opts.ExposureHops})
 	if err != nil {
 		return nil, err

@@ -3,13 +3,18 @@ package analysis_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/simtest"
+	"github.com/trawlhq/trawl/internal/sqlitestore"
+	"github.com/trawlhq/trawl/internal/watchlist"
 )
 
 // Traces, exposures and cluster questions run while the engine refreshes
@@ -91,4 +96,55 @@ func TestEngineConcurrentRefresh(t *testing.T) {
 			t.Errorf("source %q accepted", from)
 		}
 	}
+}
+
+// A backward trace from a cash-out deposit names the listed thief.
+func TestEngineBackward(t *testing.T) {
+	c := simtest.Get(t, 13, 20_000, "peel")
+	listed := map[string]bool{}
+	for _, a := range c.Truth.AttackerAddresses {
+		listed[a] = true
+	}
+	sc := listingScreener(t, c.Truth.AttackerAddresses)
+	en, err := analysis.Open(context.Background(), c.Index, analysis.Options{Classifier: &analysis.Classifier{}, Screener: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := c.Truth.CashOuts[0]
+	v, err := en.Trace(context.Background(), analysis.TraceRequest{From: []string{co.Txid + ":" + strconv.Itoa(int(co.Vout))}, Direction: "backward"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Direction != "backward" || len(v.Results) == 0 || v.Totals.Held == 0 || v.Totals.Held > v.Totals.Source {
+		t.Fatalf("backward trace of a cash-out: %+v", v)
+	}
+	for _, r := range v.Results {
+		if !listed[r.Address] || r.Kind != "source" || r.Category != "listed" {
+			t.Fatalf("backward result %+v is not a listed thief's address", r)
+		}
+	}
+}
+
+// listingScreener is a screener over an embedded store that lists addrs on
+// a law-enforcement-style address list.
+func listingScreener(t *testing.T, addrs []string) *screening.Screener {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	entries, meta, err := watchlist.ParseAddressList(strings.NewReader(strings.Join(addrs, "\n")), "fiu", "thief")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watchlist.Import(ctx, store, "fiu", entries, meta, "", "imp-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sc := screening.New(store, nil)
+	if err := sc.Refresh(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	return sc
 }
