@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/big"
-	"sync"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/pipeline"
 )
 
 // Chain is the best chain found by Scan: where each block of it is stored,
@@ -167,71 +167,17 @@ func (c *Chain) Blocks(ctx context.Context, from int, fn func(height int, b *wir
 	if from < 0 || from > len(c.hashes) {
 		return errs.E(errs.Invalid, "blkfile: start height %d outside the chain (0..%d)", from, len(c.hashes))
 	}
-	type result struct {
-		b   *wire.MsgBlock
-		err error
-	}
-	type job struct {
-		h   int
-		out chan result
-	}
 	workers := max(1, c.r.Workers)
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-
-	// order bounds the read-ahead: a block is only read once its result
-	// slot is queued, and the queue holds a few blocks per worker.
-	order := make(chan chan result, 4*workers)
-	jobs := make(chan job)
-	wg.Go(func() {
-		defer close(order)
-		defer close(jobs)
-		for h := from; h < len(c.hashes); h++ {
-			out := make(chan result, 1)
-			select {
-			case order <- out:
-			case <-ctx.Done():
-				return
+	return pipeline.Ordered(ctx, from, len(c.hashes)-1, workers, 4*workers, func() func(context.Context, int) (*wire.MsgBlock, error) {
+		var buf []byte
+		var win window
+		return func(_ context.Context, h int) (*wire.MsgBlock, error) {
+			raw, err := c.readRaw(h, buf, &win)
+			if err != nil {
+				return nil, err
 			}
-			select {
-			case jobs <- job{h, out}:
-			case <-ctx.Done():
-				return
-			}
+			buf = raw // wire copies what it keeps, so the buffer is reused
+			return c.decode(h, raw)
 		}
-	})
-	for range workers {
-		wg.Go(func() {
-			var buf []byte
-			var win window
-			for j := range jobs {
-				raw, err := c.readRaw(j.h, buf, &win)
-				if err != nil {
-					j.out <- result{err: err}
-					continue
-				}
-				buf = raw // wire copies what it keeps, so the buffer is reused
-				b, err := c.decode(j.h, raw)
-				j.out <- result{b, err}
-			}
-		})
-	}
-	h := from
-	for out := range order {
-		var res result
-		select {
-		case res = <-out:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if res.err != nil {
-			return res.err
-		}
-		if err := fn(h, res.b); err != nil {
-			return err
-		}
-		h++
-	}
-	return ctx.Err()
+	}, fn)
 }
