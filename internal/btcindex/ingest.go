@@ -1,16 +1,12 @@
 package btcindex
 
 import (
-	"context"
 	"encoding/binary"
-	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/trawlhq/trawl/internal/blkfile"
-	"github.com/trawlhq/trawl/internal/btcnet"
 	"github.com/trawlhq/trawl/internal/btcscript"
 	"github.com/trawlhq/trawl/internal/errs"
 )
@@ -406,53 +402,4 @@ func (x *Index) flushLocked() error {
 		ing.addrsOld, ing.addrs = ing.addrs, make(map[string]AddrID, x.opts.CacheTxs/2)
 	}
 	return nil
-}
-
-// Progress reports ingest.
-type Progress struct {
-	Height    int // last connected block
-	TipHeight int // the chain's tip
-	Blocks    int // blocks connected in this run
-	Txs       int // transactions connected in this run
-	Elapsed   time.Duration
-}
-
-// Ingest connects the blocks of chain above the index's tip, committing
-// every Options.BatchTxs transactions and at the end. If the chain no longer
-// contains the index's tip (a reorg while the index was closed), the index
-// first disconnects blocks until it is on the chain. progress, if not nil,
-// is called after every block. When ctx ends, the blocks connected so far
-// are committed and ctx's error is returned.
-func (x *Index) Ingest(ctx context.Context, chain *blkfile.Chain, progress func(Progress)) error {
-	net := chain.Reader().Network()
-	x.mu.Lock()
-	switch {
-	case x.net == btcnet.Unknown:
-		x.net = net
-	case x.net != net:
-		x.mu.Unlock()
-		return errs.E(errs.Invalid, "btcindex: the index holds %s, the block files are %s", x.net, net)
-	}
-	x.mu.Unlock()
-	for x.has && (x.tip.Height > chain.Height() || chain.Hash(x.tip.Height) != x.tip.Hash) {
-		if err := x.DisconnectTip(); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	p := Progress{TipHeight: chain.Height()}
-	err := chain.Blocks(ctx, x.tip.Height+1, func(h int, b *wire.MsgBlock) error {
-		if err := x.ConnectBlock(b); err != nil {
-			return err
-		}
-		if progress != nil {
-			p.Height, p.Blocks, p.Txs, p.Elapsed = h, p.Blocks+1, p.Txs+len(b.Transactions), time.Since(start)
-			progress(p)
-		}
-		return nil
-	})
-	if ferr := x.Flush(); err == nil {
-		err = ferr
-	}
-	return err
 }
