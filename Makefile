@@ -5,9 +5,10 @@ SHELL := bash
 
 GO ?= go
 # Tests that need what `make test` installs fail instead of skipping; so do
-# tests of ../shared/data when it is present (CI has it).
+# tests of ../shared/data when it is present (CI has it). btcd is built by
+# the tests themselves from the tool dependency in go.mod.
 comma := ,
-REQUIRE := postgres,btcdata,chromium,webui$(if $(wildcard ../shared/data),$(comma)shared,)
+REQUIRE := postgres,btcdata,btcd,chromium,webui$(if $(wildcard ../shared/data),$(comma)shared,)
 # The race detector needs cgo and a C compiler. It runs on the packages with
 # concurrency of their own (servers, stores, queues); the parsers of large
 # real data sets run without it, where it would multiply their time tenfold.

@@ -3,9 +3,10 @@
 // run declared that the thing must be there.
 //
 // TRAWL_TEST_REQUIRE is a comma-separated list of requirement names
-// ("postgres", "shared", "btcdata", "chromium", "webui": the built web UI)
-// or "all". `make test` sets the ones it installs, and sets "shared" when
-// CI=true, so that nothing the CI machine has is skipped silently.
+// ("postgres", "shared", "btcdata", "chromium", "webui": the built web UI,
+// "btcd": a btcd built from the module's tool dependency) or "all". `make
+// test` sets the ones it installs, and sets "shared" when CI=true, so that
+// nothing the CI machine has is skipped silently.
 // .ci/must-run.txt lists, in addition, the tests that must have passed (see
 // tools/testreport).
 package testenv
@@ -14,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,4 +122,15 @@ func Chromium(t testing.TB) string {
 	}
 	Need(t, "chromium", err)
 	return ""
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for
+// a server a test starts in another process.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
