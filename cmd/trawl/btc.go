@@ -36,19 +36,24 @@ func ingestBTCCommand() *command {
 	var blocks string
 	var follow bool
 	var every time.Duration
-	return &command{name: "btc", summary: "index Bitcoin block files (Core's blocks/ directory)",
+	var rf rpcFlags
+	return &command{name: "btc", summary: "index Bitcoin block files (Core's blocks/ directory) or a node over JSON-RPC",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&blocks, "blocks", "", "Bitcoin Core blocks directory (blkNNNNN.dat)")
 			fs.BoolVar(&follow, "follow", false, "keep running and index new blocks as the node writes them")
 			fs.DurationVar(&every, "poll", 10*time.Second, "with --follow, how often to look for new blocks")
+			rf.register(fs)
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
-			if blocks == "" {
-				return errs.E(errs.Invalid, "--blocks DIR is required")
+			if (blocks == "") == (rf.url == "") {
+				return errs.E(errs.Invalid, "one of --blocks DIR and --rpc URL is required")
 			}
 			x, err := e.openBTC()
 			if err != nil {
 				return err
+			}
+			if rf.url != "" {
+				return ingestRPC(ctx, e, x, &rf, follow, every)
 			}
 			for {
 				if err := ingestOnce(ctx, e, x, blocks); err != nil {
@@ -79,53 +84,13 @@ func ingestOnce(ctx context.Context, e *env, x *btcindex.Index, blocks string) e
 	for _, w := range ch.Warnings() {
 		e.log.Warn("block files", "warning", w.String())
 	}
-	tty := isTerminal(os.Stderr) && !e.json
-	var last time.Time
-	var final btcindex.Progress
-	report := func(p btcindex.Progress, done bool) {
-		final = p
-		now := time.Now()
-		if !done && now.Sub(last) < map[bool]time.Duration{true: 200 * time.Millisecond, false: 5 * time.Second}[tty] {
-			return
-		}
-		last = now
-		sec := max(p.Elapsed.Seconds(), 1e-9)
-		bps, tps := float64(p.Blocks)/sec, float64(p.Txs)/sec
-		eta := time.Duration(0)
-		if bps > 0 {
-			eta = time.Duration(float64(p.TipHeight-p.Height) / bps * float64(time.Second)).Round(time.Second)
-		}
-		if tty {
-			frac := float64(p.Height+1) / float64(p.TipHeight+1)
-			bar := strings.Repeat("=", int(frac*30)) + strings.Repeat(" ", 30-int(frac*30))
-			fmt.Fprintf(os.Stderr, "\r[%s] %d/%d  %.0f blocks/s  %.0f tx/s  ETA %v   ", bar, p.Height, p.TipHeight, bps, tps, eta)
-			if done {
-				fmt.Fprintln(os.Stderr)
-			}
-			return
-		}
-		e.log.Info("ingest btc", "height", p.Height, "tip", p.TipHeight, "blocks_per_s", int(bps), "tx_per_s", int(tps), "eta", eta.String())
-	}
-	err = x.Ingest(ctx, ch, func(p btcindex.Progress) { report(p, false) })
-	if final.Blocks > 0 {
-		report(final, true)
-	}
+	rep := newProgressReporter(e)
+	err = x.Ingest(ctx, ch, rep.report)
+	rep.finish()
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
-	tip, ok, terr := x.Tip()
-	if terr != nil {
-		return terr
-	}
-	if !ok {
-		return e.print(map[string]any{"height": -1}, func(w io.Writer) { fmt.Fprintln(w, "index is empty") })
-	}
-	res := map[string]any{"height": tip.Height, "hash": tip.Hash, "txs": tip.NextTx, "addresses": tip.NextID - 1,
-		"blocks_added": final.Blocks, "txs_added": final.Txs, "seconds": final.Elapsed.Seconds()}
-	return e.print(res, func(w io.Writer) {
-		fmt.Fprintf(w, "indexed to height %d (%s): %d txs, %d addresses; added %d blocks, %d txs in %v\n",
-			tip.Height, tip.Hash, tip.NextTx, tip.NextID-1, final.Blocks, final.Txs, final.Elapsed.Round(time.Millisecond))
-	})
+	return printIngest(e, x, rep.final)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
