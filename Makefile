@@ -53,7 +53,8 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy check
 test: deps lint ui ## install test dependencies, lint, build the UI, run every test (PostgreSQL and Chromium included)
 	@race=$$($(GO) list ./... | grep -Ev '$(NORACE_RE)'); norace=$$($(GO) list ./... | grep -E '$(NORACE_RE)'); \
 	{ TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m $(RACE) -json $$race || true; \
-	  TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m -json $$norace || true; } \
+	  TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 25m -json $$norace || true; \
+	  TRAWL_TEST_REQUIRE=$(REQUIRE) $(GO) test -count=1 -timeout 10m -json -run '^TestBrowser' ./internal/httpapi || true; } \
 	  | $(GO) run ./tools/testreport -must-run .ci/must-run.txt
 
 .PHONY: fuzz

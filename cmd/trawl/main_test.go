@@ -78,8 +78,8 @@ func start(t *testing.T, args ...string) *instance {
 	case in.url = <-urlc:
 	case code := <-in.done:
 		t.Fatalf("trawl %v exited %d before listening: %s", args, code, in.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start in 30s")
+	case <-time.After(120 * time.Second): // the demo simulates, indexes and traces first
+		t.Fatal("server did not start in 120s")
 	}
 	t.Cleanup(func() {
 		cancel()

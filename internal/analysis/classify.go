@@ -21,7 +21,10 @@ var txPool = sync.Pool{New: func() any { return new(txclass.Tx) }}
 // one wallet's and is not one).
 func (c *Classifier) CoinJoin(g *txgraph.Graph, t uint32) bool {
 	lo, hi := g.Inputs(t)
-	return hi-lo >= 2 && c.Kind(g, t).MultiParty() // several owners need several inputs
+	olo, ohi := g.Outputs(t)
+	// Several owners need several inputs, and every multi-party kind (its
+	// equal outputs) at least three outputs: most transactions stop here.
+	return hi-lo >= 2 && ohi-olo >= 3 && c.Kind(g, t).MultiParty()
 }
 
 // Kind returns the CoinJoin kind of tx t.

@@ -364,6 +364,9 @@ type TraceRequest struct {
 	MaxHops   int
 	MinSats   uint64
 	MaxEdges  int // for drawing; default 400
+	// MaxResults bounds the result lines, largest first (default 10,000);
+	// the totals always count everything.
+	MaxResults int
 }
 
 // Trace runs a forward trace and renders it. Sources named by label only
@@ -406,7 +409,10 @@ func (e *Engine) Trace(ctx context.Context, req TraceRequest, reader *screening.
 	if req.Direction == "backward" {
 		return e.backward(ctx, srcs, req, reader)
 	}
-	t, err := e.tr.Forward(ctx, trace.Request{Sources: srcs, Model: m, MaxHops: req.MaxHops, MinSats: req.MinSats, MaxEdges: req.MaxEdges})
+	if req.MaxResults < 0 || req.MaxResults > 100_000 {
+		return nil, errs.E(errs.Invalid, "max_results %d: use 1 to 100000", req.MaxResults)
+	}
+	t, err := e.tr.Forward(ctx, trace.Request{Sources: srcs, Model: m, MaxHops: req.MaxHops, MinSats: req.MinSats, MaxEdges: req.MaxEdges, MaxResults: req.MaxResults})
 	if err != nil {
 		return nil, err
 	}

@@ -109,9 +109,18 @@ func (c *Clustering) Update(ctx context.Context, g *txgraph.Graph) error {
 	if n < c.done {
 		*c = *New(c.opts)
 	}
-	for len(c.parent) < g.NAddr() {
-		c.parent = append(c.parent, uint32(len(c.parent)))
-		c.rank = append(c.rank, 0)
+	if n := g.NAddr(); len(c.parent) < n {
+		c.parent = slices.Grow(c.parent, n-len(c.parent))
+		c.rank = slices.Grow(c.rank, n-len(c.rank))
+		for len(c.parent) < n {
+			c.parent = append(c.parent, uint32(len(c.parent)))
+			c.rank = append(c.rank, 0)
+		}
+	}
+	if c.merges == nil {
+		// Merges number about a third of the inputs on real and simulated
+		// chains; growing the slice step by step costs more than the unions.
+		c.merges = make([]Merge, 0, g.NIn()/3)
 	}
 	if n == c.done && len(c.id) == len(c.parent) {
 		return nil

@@ -69,6 +69,7 @@ func (s *Server) traceHandler(w http.ResponseWriter, r *http.Request) error {
 		MaxHops   int      `json:"max_hops"`
 		MinSats   uint64   `json:"min_sats"`
 		MaxEdges  int      `json:"max_edges"`
+		MaxResult int      `json:"max_results"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -91,7 +92,7 @@ func (s *Server) traceHandler(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := en.Trace(r.Context(), analysis.TraceRequest{From: req.From, Model: req.Model, Direction: req.Direction, MaxHops: req.MaxHops, MinSats: req.MinSats, MaxEdges: req.MaxEdges}, rd)
+	v, err := en.Trace(r.Context(), analysis.TraceRequest{From: req.From, Model: req.Model, Direction: req.Direction, MaxHops: req.MaxHops, MinSats: req.MinSats, MaxEdges: req.MaxEdges, MaxResults: req.MaxResult}, rd)
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,11 @@
 package trace
 
 import (
+	"cmp"
 	"context"
 	"math/bits"
-	"sort"
+	"slices"
+	"sync"
 
 	"github.com/trawlhq/trawl/internal/cluster"
 	"github.com/trawlhq/trawl/internal/errs"
@@ -179,11 +181,12 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		req.MaxResults = 10_000
 	}
 	res := &Trace{Model: req.Model, MaxHops: req.MaxHops, CoinJoins: map[uint32]bool{}, SourceTxs: map[uint32]bool{}}
-	live := map[uint64]taint{}
+	live := getLive(g.NOut())
+	defer putLive(live)
 	pending := make([]uint64, (g.NTx()+63)/64)
 	first := len(pending)
 	var results []Result
-	var edges []Edge
+	edges := edgeHeap{max: req.MaxEdges}
 
 	// emit places a tainted output: at a service, unspent, beyond the hop
 	// limit, or live (waiting for its spender).
@@ -209,12 +212,12 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 			r.Kind = Capped
 			res.Totals.Capped += tt.sats
 		default:
-			if prev, ok := live[o]; ok { // two sources name one output
+			if prev, ok := live.get(o); ok { // two sources name one output
 				prev.hops = min(prev.hops, tt.hops)
-				live[o] = prev
+				live.put(o, prev)
 				return
 			}
-			live[o] = tt
+			live.put(o, tt)
 			pending[sp/64] |= 1 << (sp % 64)
 			first = min(first, int(sp/64))
 			return
@@ -227,7 +230,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		}
 		results = append(results, r)
 		if req.MaxEdges > 0 {
-			edges = append(edges, Edge{FromTx: tx, Output: o, ToTx: txgraph.NoTx, Sats: tt.sats})
+			edges.offer(Edge{FromTx: tx, Output: o, ToTx: txgraph.NoTx, Sats: tt.sats})
 		}
 	}
 
@@ -280,17 +283,17 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 				o := g.InOut[j]
 				v := g.Value[o]
 				vin += v
-				tt, ok := live[o]
+				tt, ok := live.get(o)
 				ins = append(ins, tt)
 				if !ok {
 					continue
 				}
-				delete(live, o)
+				live.del(o)
 				tainted += tt.sats
 				hops = min(hops, tt.hops)
 				viaCJ = viaCJ || tt.viaCJ
 				if req.MaxEdges > 0 {
-					edges = append(edges, Edge{FromTx: g.TxOf(o), Output: o, ToTx: t, Sats: tt.sats})
+					edges.offer(Edge{FromTx: g.TxOf(o), Output: o, ToTx: t, Sats: tt.sats})
 				}
 			}
 			if tainted == 0 {
@@ -337,26 +340,24 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 	}
 	// Whatever is still live was spent by a transaction outside the graph
 	// (cannot happen on a consistent graph); account for it as held.
-	for o, tt := range live {
-		res.Totals.Held += tt.sats
-		results = append(results, Result{Output: o, Tx: g.TxOf(o), Addr: g.Addr[o], Sats: tt.sats, Hops: int(tt.hops), Kind: Held})
-	}
-	sort.Slice(results, func(i, j int) bool {
-		if results[i].Sats != results[j].Sats {
-			return results[i].Sats > results[j].Sats
+	for _, o := range live.inserted {
+		if tt, ok := live.get(o); ok {
+			res.Totals.Held += tt.sats
+			results = append(results, Result{Output: o, Tx: g.TxOf(o), Addr: g.Addr[o], Sats: tt.sats, Hops: int(tt.hops), Kind: Held})
 		}
-		return results[i].Output < results[j].Output
+	}
+	slices.SortFunc(results, func(a, b Result) int {
+		if a.Sats != b.Sats {
+			return cmp.Compare(b.Sats, a.Sats)
+		}
+		return cmp.Compare(a.Output, b.Output)
 	})
 	if len(results) > req.MaxResults {
 		results, res.Truncated = results[:req.MaxResults], true
 	}
 	res.Results = results
 	if req.MaxEdges > 0 {
-		sort.SliceStable(edges, func(i, j int) bool { return edges[i].Sats > edges[j].Sats })
-		if len(edges) > req.MaxEdges {
-			edges, res.EdgesTrunc = edges[:req.MaxEdges], true
-		}
-		res.Edges = edges
+		res.Edges, res.EdgesTrunc = edges.sorted(), edges.dropped
 	}
 	return res, nil
 }
@@ -440,4 +441,136 @@ func fifo(g *txgraph.Graph, t uint32, ins []taint, hops uint16, viaCJ bool, emit
 			tot.Fees += s.hi - max(s.lo, start)
 		}
 	}
+}
+
+// liveSet holds the taint of outputs waiting for their spender, in arrays
+// as long as the chain's outputs: a trace touches outputs all over the
+// chain, and indexing beats hashing by several times. An output is live
+// when its sats are not 0 (no live output carries none). Sets are pooled;
+// putLive clears what the trace left.
+type liveSet struct {
+	sats     []uint64
+	hops     []uint16
+	viaCJ    []bool
+	spans    map[uint64][]span // FIFO only
+	inserted []uint64          // every output put, for clearing
+}
+
+var livePool sync.Pool
+
+func getLive(n int) *liveSet {
+	if v, _ := livePool.Get().(*liveSet); v != nil && len(v.sats) >= n {
+		return v
+	}
+	return &liveSet{sats: make([]uint64, n), hops: make([]uint16, n), viaCJ: make([]bool, n), spans: map[uint64][]span{}}
+}
+
+func putLive(l *liveSet) {
+	for _, o := range l.inserted {
+		l.sats[o], l.hops[o], l.viaCJ[o] = 0, 0, false
+	}
+	l.inserted = l.inserted[:0]
+	clear(l.spans)
+	livePool.Put(l)
+}
+
+func (l *liveSet) get(o uint64) (taint, bool) {
+	if l.sats[o] == 0 {
+		return taint{}, false
+	}
+	return taint{sats: l.sats[o], hops: l.hops[o], viaCJ: l.viaCJ[o], spans: l.spans[o]}, true
+}
+
+func (l *liveSet) put(o uint64, t taint) {
+	l.sats[o], l.hops[o], l.viaCJ[o] = t.sats, t.hops, t.viaCJ
+	if t.spans != nil {
+		l.spans[o] = t.spans
+	}
+	l.inserted = append(l.inserted, o)
+}
+
+func (l *liveSet) del(o uint64) {
+	l.sats[o] = 0
+	if len(l.spans) > 0 {
+		delete(l.spans, o)
+	}
+}
+
+// edgeHeap keeps the max largest edges offered: a min-heap on Sats, ties
+// broken by offer order so that the result does not depend on the heap.
+type edgeHeap struct {
+	max     int
+	e       []Edge
+	seq     []uint64
+	n       uint64
+	dropped bool
+}
+
+func (h *edgeHeap) less(i, j int) bool {
+	if h.e[i].Sats != h.e[j].Sats {
+		return h.e[i].Sats < h.e[j].Sats
+	}
+	return h.seq[i] > h.seq[j] // the later offered goes first
+}
+
+func (h *edgeHeap) swap(i, j int) {
+	h.e[i], h.e[j] = h.e[j], h.e[i]
+	h.seq[i], h.seq[j] = h.seq[j], h.seq[i]
+}
+
+func (h *edgeHeap) offer(e Edge) {
+	if h.max <= 0 {
+		return
+	}
+	h.n++
+	if len(h.e) < h.max {
+		h.e, h.seq = append(h.e, e), append(h.seq, h.n)
+		for i := len(h.e) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !h.less(i, p) {
+				break
+			}
+			h.swap(i, p)
+			i = p
+		}
+		return
+	}
+	h.dropped = true
+	if e.Sats <= h.e[0].Sats {
+		return
+	}
+	h.e[0], h.seq[0] = e, h.n
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(h.e) && h.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < len(h.e) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
+
+// sorted returns the kept edges, largest first, in offer order on ties.
+func (h *edgeHeap) sorted() []Edge {
+	idx := make([]int, len(h.e))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if h.e[a].Sats != h.e[b].Sats {
+			return cmp.Compare(h.e[b].Sats, h.e[a].Sats)
+		}
+		return cmp.Compare(h.seq[a], h.seq[b])
+	})
+	out := make([]Edge, len(idx))
+	for i, k := range idx {
+		out[i] = h.e[k]
+	}
+	return out
 }

@@ -61,6 +61,9 @@ func run(in io.Reader, out io.Writer, mustRunFile, module string) int {
 				if _, seen := pkgs[e.Package]; !seen {
 					pkgOrder = append(pkgOrder, e.Package)
 				}
+				if state[k] == "fail" {
+					continue // a package run twice (make test runs some tests again) keeps its failure
+				}
 				pkgs[e.Package] = fmt.Sprintf("%-4s %s %.1fs", strings.ToUpper(e.Action), e.Package, e.Elapsed)
 				if e.Action == "skip" {
 					pkgs[e.Package] = "---- " + e.Package + " (no tests)"
@@ -74,7 +77,9 @@ func run(in io.Reader, out io.Writer, mustRunFile, module string) int {
 			if _, seen := state[k]; !seen {
 				order = append(order, k)
 			}
-			state[k] = e.Action
+			if state[k] != "fail" { // a test run twice keeps its failure
+				state[k] = e.Action
+			}
 		case "build-fail":
 			state[key{e.Package, ""}] = "fail"
 			order = append(order, key{e.Package, ""})

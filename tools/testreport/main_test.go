@@ -55,3 +55,17 @@ c.go:1: syntax error
 		t.Fatal("a run with no test passed")
 	}
 }
+
+// A test run twice (make test runs the browser tests again without the race
+// detector) keeps the failure of either run.
+func TestFailureSticksAcrossRuns(t *testing.T) {
+	s := `{"Action":"fail","Package":"m/h","Test":"TestBrowser"}
+{"Action":"fail","Package":"m/h"}
+{"Action":"pass","Package":"m/h","Test":"TestBrowser"}
+{"Action":"pass","Package":"m/h"}
+`
+	var out strings.Builder
+	if code := run(strings.NewReader(s), &out, "", "m"); code != 1 || !strings.Contains(out.String(), "1 failed") || !strings.Contains(out.String(), "FAIL") {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+}

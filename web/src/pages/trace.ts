@@ -12,11 +12,14 @@ interface TraceRequest {
   max_hops: number;
   min_sats: number;
   max_edges?: number;
+  max_results?: number;
 }
 
 // The graph draws the largest flows; more would not be readable, and the
 // layout's cost grows with them.
 const MAX_EDGES = 160;
+// The results table shows the largest; the totals count everything.
+const MAX_RESULTS = 300;
 
 interface TraceResult {
   address: string;
@@ -71,7 +74,7 @@ export async function tracePage(ctx: Ctx): Promise<void> {
   const hops = h('input', { type: 'number', name: 'max_hops', min: 1, max: 1000, value: q.get('max_hops') ?? 20 });
   const minSats = h('input', { type: 'number', name: 'min_sats', min: 0, value: q.get('min_sats') ?? 0 });
   const out = h('div', { id: 'trace-out' });
-  const request = (): TraceRequest => ({ from: parseFrom(from.value), model: model.value, direction: direction.value, max_hops: Number(hops.value), min_sats: Number(minSats.value), max_edges: MAX_EDGES });
+  const request = (): TraceRequest => ({ from: parseFrom(from.value), model: model.value, direction: direction.value, max_hops: Number(hops.value), min_sats: Number(minSats.value), max_edges: MAX_EDGES, max_results: MAX_RESULTS });
   const form = h('form', { class: 'card', id: 'trace-form', onsubmit: (ev: Event) => {
     ev.preventDefault();
     const req = request();
