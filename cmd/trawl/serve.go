@@ -91,6 +91,9 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		RateLimit: cfg.RateLimit,
 		RateBurst: cfg.RateBurst,
 		Version:   version,
+		// A secret of the operator's; without one, cookies are signed with
+		// the keys' stored digests alone (see internal/httpapi/session.go).
+		SessionSecret: []byte(cfg.SessionSecret),
 	})
 	hs := &http.Server{
 		Handler:           api.Handler(),

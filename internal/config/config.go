@@ -36,6 +36,9 @@ type Config struct {
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	KeyCacheTTL     time.Duration
+	// SessionSecret keys the web UI's session cookies with the API keys'
+	// digests; replicas behind one load balancer need the same.
+	SessionSecret string
 }
 
 // Default returns the defaults.
@@ -98,6 +101,8 @@ func (c *Config) options() []option {
 		durOpt("idle-timeout", "time an idle keep-alive connection is kept", &c.IdleTimeout),
 		durOpt("shutdown-timeout", "time in-flight requests get to finish on SIGTERM", &c.ShutdownTimeout),
 		durOpt("key-cache-ttl", "how long a verified API key is cached (bounds how late another replica sees a revocation)", &c.KeyCacheTTL),
+		{name: "session-secret", help: "secret that signs web UI session cookies together with each key's digest (at least 32 characters; the same on every replica; also TRAWL_SESSION_SECRET_FILE)", secret: true,
+			set: func(s string) error { c.SessionSecret = s; return nil }, get: func() string { return c.SessionSecret }},
 	}
 }
 
@@ -317,6 +322,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyCacheTTL < 0 {
 		bad("key-cache-ttl: must not be negative")
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		bad("session-secret: use at least 32 characters (a random string)")
 	}
 	if len(problems) > 0 {
 		return errors.New("config: " + strings.Join(problems, "; "))

@@ -94,6 +94,7 @@ func TestErrorsNameWhatToFix(t *testing.T) {
 		{"db scheme", "", nil, []string{"--db", "mysql://x/y"}, "db: want a URL"},
 		{"tiny body", "", nil, []string{"--max-body", "10"}, "max-body"},
 		{"negative timeout", "", nil, []string{"--idle-timeout", "-1s"}, "idle-timeout: must be positive"},
+		{"short session secret", "", map[string]string{"TRAWL_SESSION_SECRET": "hunter2"}, nil, "session-secret: use at least 32"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
