@@ -110,22 +110,23 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 	ex.Txs = len(txs)
 
 	// Forward over the cone in chain order: per output, tainted satoshis per
-	// category, and the part that passed a CoinJoin.
+	// category, and the part that passed a CoinJoin. Outputs that carry
+	// nothing are not stored.
 	cats := map[string]int{}
 	var catNames []string
 	type share struct {
-		sats []uint64 // per category
+		sats [maxCategories]uint64
 		cj   uint64
 	}
-	outTaint := map[uint64]*share{}
-	from := map[uint32]map[string]uint64{} // listed address -> category -> sats given
+	outTaint := map[uint64]share{}
+	from := map[uint32]map[string]uint64{} // listed address -> category -> sats it spent into the cone
 	var parts, shares []uint64
 	for _, t := range txs {
 		lo, hi := g.Inputs(t)
 		olo, ohi := g.Outputs(t)
-		var vin uint64
-		in := make([]uint64, len(catNames))
-		var cjIn uint64
+		var vin, cjIn uint64
+		var in [maxCategories]uint64
+		any := false
 		for j := lo; j < hi; j++ {
 			o := g.InOut[j]
 			v := g.Value[o]
@@ -134,27 +135,30 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 			if cat, ok := req.Listed(a); ok {
 				i, seen := cats[cat]
 				if !seen {
-					i = len(catNames)
+					i = min(len(catNames), maxCategories-1) // more categories than kept share the last
+					if len(catNames) < maxCategories {
+						catNames = append(catNames, cat)
+					}
 					cats[cat] = i
-					catNames = append(catNames, cat)
-					in = append(in, 0)
 				}
 				in[i] += v
+				any = true
 				if from[a] == nil {
 					from[a] = map[string]uint64{}
 				}
-				from[a][cat] += v // refined below by what reached the targets
+				from[a][catNames[i]] += v
 				continue
 			}
-			if s := outTaint[o]; s != nil {
+			if s, ok := outTaint[o]; ok {
 				for i, x := range s.sats {
 					in[i] += x
 				}
 				cjIn += s.cj
+				any = true
 			}
 		}
-		isCJ := tr.CoinJoin != nil && tr.CoinJoin(g, t)
-		if vin == 0 {
+		isCJ := tr.CoinJoin != nil && hi-lo >= 2 && ohi-olo >= 3 && tr.CoinJoin(g, t)
+		if vin == 0 || (!any && !isCJ) {
 			continue
 		}
 		var vout uint64
@@ -164,17 +168,20 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 			vout += g.Value[o]
 		}
 		parts = append(parts, vin-min(vin, vout))
-		outs := make([]share, ohi-olo)
-		for i := range outs {
-			outs[i].sats = make([]uint64, len(catNames))
+		var outs [64]share
+		out := outs[:0]
+		if n := int(ohi - olo); n > len(outs) {
+			out = make([]share, 0, n)
 		}
+		out = out[:ohi-olo]
+		clear(out)
 		for c, x := range in {
 			if x == 0 {
 				continue
 			}
 			shares = split(shares, min(x, vin), vin, parts)
-			for i := range outs {
-				outs[i].sats[c] = shares[i]
+			for i := range out {
+				out[i].sats[c] = shares[i]
 			}
 		}
 		cj := cjIn
@@ -183,24 +190,26 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 		}
 		if cj > 0 {
 			shares = split(shares, min(cj, vin), vin, parts)
-			for i := range outs {
-				outs[i].cj = shares[i]
+			for i := range out {
+				out[i].cj = shares[i]
 			}
 		}
 		for i, o := 0, olo; o < ohi; i, o = i+1, o+1 {
-			outTaint[o] = &outs[i]
+			if out[i] != (share{}) {
+				outTaint[o] = out[i]
+			}
 		}
 	}
 	// Sum over the targets.
 	total := make([]uint64, len(catNames))
 	var cj uint64
 	for _, o := range req.Targets {
-		s := outTaint[o]
-		if s == nil {
+		s, ok := outTaint[o]
+		if !ok {
 			continue
 		}
-		for i, x := range s.sats {
-			total[i] += x
+		for i := range total {
+			total[i] += s.sats[i]
 		}
 		cj += s.cj
 	}
@@ -230,6 +239,10 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 	ex.CoinJoin = ratio(cj, ex.Value)
 	return ex, nil
 }
+
+// maxCategories is how many listing categories exposure tells apart
+// (screening has three).
+const maxCategories = 4
 
 func ratio(a, b uint64) float64 {
 	if b == 0 {
