@@ -19,7 +19,8 @@ type BackwardRequest struct {
 	Targets []uint64
 	Listed  Listed
 	MaxHops int // default 6
-	// MaxTxs bounds the transactions examined (default 200,000); beyond it
+	// MaxTxs bounds the transactions examined (default 10,000, nearest
+	// first); beyond it
 	// the answer is marked Capped and counts only what was examined.
 	MaxTxs int
 }
@@ -59,7 +60,7 @@ func (tr *Tracer) Backward(ctx context.Context, req BackwardRequest) (*Exposure,
 		return nil, errs.E(errs.Invalid, "max_hops %d is too large for a backward trace (at most 100)", req.MaxHops)
 	}
 	if req.MaxTxs <= 0 {
-		req.MaxTxs = 200_000
+		req.MaxTxs = 10_000
 	}
 	ex := &Exposure{MaxHops: req.MaxHops}
 	// The cone: transactions within MaxHops of the targets' own.

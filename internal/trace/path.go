@@ -60,34 +60,79 @@ func (tr *Tracer) Paths(ctx context.Context, req PathRequest) (*PathResult, erro
 	for _, a := range req.To {
 		target[a] = true
 	}
-	// Backward from the transactions that pay a target: dist[t] is the
-	// fewest transactions from t to one that pays a target (0: t pays one).
-	dist := map[uint32]uint8{}
-	var frontier []uint32
+	isTargetTx := map[uint32]bool{}
 	for _, t := range req.TargetTxs {
-		if int(t) >= g.NTx() {
-			continue
+		isTargetTx[t] = true
+	}
+	// Forward from the source outputs' spenders: fdist[t] is the fewest
+	// transactions from a source to t (1 for a spender of a source output).
+	// The forward cone of a source is what a path can use, and far smaller
+	// than the backward cone of most targets (fan-in through consolidations).
+	fdist := map[uint32]uint8{}
+	var frontier []uint32
+	for _, o := range req.From {
+		if o >= uint64(g.NOut()) {
+			return nil, errs.E(errs.Invalid, "source output beyond the chain")
 		}
-		if _, ok := dist[t]; !ok {
-			dist[t] = 0
-			frontier = append(frontier, t)
+		if s := g.Spender[o]; s != noTx {
+			if _, ok := fdist[s]; !ok {
+				fdist[s] = 1
+				frontier = append(frontier, s)
+			}
 		}
 	}
-	for d := 1; d < req.MaxDepth && len(frontier) > 0 && !res.Capped; d++ {
+	var reached []uint32 // transactions in the cone that pay a target
+	for d := 1; len(frontier) > 0 && !res.Capped; d++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		var next []uint32
 		for _, t := range frontier {
-			lo, hi := g.Inputs(t)
-			for j := lo; j < hi; j++ {
-				s := g.TxOf(g.InOut[j])
-				if _, ok := dist[s]; ok {
+			if isTargetTx[t] {
+				reached = append(reached, t)
+			}
+			if d >= req.MaxDepth {
+				continue
+			}
+			lo, hi := g.Outputs(t)
+			for o := lo; o < hi; o++ {
+				s := g.Spender[o]
+				if s == noTx || target[g.Addr[o]] || tr.A.IsService(g.Addr[o]) {
+					continue
+				}
+				if _, ok := fdist[s]; ok {
 					continue
 				}
 				if res.Visits++; res.Visits >= req.MaxVisits {
 					res.Capped = true
 					break
+				}
+				fdist[s] = uint8(d + 1)
+				next = append(next, s)
+			}
+		}
+		frontier = next
+	}
+	// Backward from the target-paying transactions of the cone, within the
+	// cone: dist[t] is the fewest transactions from t to one that pays a
+	// target (0: t pays one).
+	dist := map[uint32]uint8{}
+	frontier = frontier[:0]
+	for _, t := range reached {
+		dist[t] = 0
+		frontier = append(frontier, t)
+	}
+	for d := 1; d < req.MaxDepth && len(frontier) > 0; d++ {
+		var next []uint32
+		for _, t := range frontier {
+			lo, hi := g.Inputs(t)
+			for j := lo; j < hi; j++ {
+				s := g.TxOf(g.InOut[j])
+				if _, in := fdist[s]; !in {
+					continue
+				}
+				if _, ok := dist[s]; ok {
+					continue
 				}
 				dist[s] = uint8(d)
 				next = append(next, s)
