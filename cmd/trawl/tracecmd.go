@@ -44,8 +44,12 @@ func (e *env) readVetoes() ([]string, error) {
 // analysisOptions are the engine's options from the data dir: vetoes,
 // tags, the classifier.
 func (e *env) analysisOptions(ctx context.Context, x *btcindex.Index, sc *screening.Screener) (analysis.Options, error) {
-	o := analysis.Options{Screener: sc, Classifier: defaultClassifier()}
-	var err error
+	o := analysis.Options{Screener: sc}
+	cl, err := e.classifier()
+	if err != nil {
+		return o, err
+	}
+	o.Classifier, o.Change = cl, cl.Heuristics != 0
 	if o.Labels, o.LabelsVersion, err = e.tagLabels(ctx); err != nil {
 		return o, err
 	}

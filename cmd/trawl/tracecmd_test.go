@@ -341,3 +341,20 @@ func TestTraceAPI(t *testing.T) {
 		t.Fatalf("an Ethereum address got a Bitcoin exposure: %s", r.body)
 	}
 }
+
+// Change heuristics are chosen by configuration, and a bad name is refused
+// with the names that exist.
+func TestClusterChangeOption(t *testing.T) {
+	data, truth := simulatedHub(t)
+	hot := truth.Exchanges[0].HotWallets[0]
+	var plain, change struct{ Size int }
+	mustJSON(t, &plain, "cluster", "show", hot, "--data", data)
+	mustJSON(t, &change, "cluster", "show", hot, "--data", data, "--cluster-change", "onetime,round")
+	if plain.Size == 0 || change.Size < plain.Size {
+		t.Fatalf("cluster sizes: multi-input %d, with change %d", plain.Size, change.Size)
+	}
+	_, errOut, code := cli(t, "cluster", "show", hot, "--data", data, "--cluster-change", "magic")
+	if code != 2 || !strings.Contains(errOut, "onetime") {
+		t.Fatalf("bad heuristic: exit %d: %s", code, errOut)
+	}
+}

@@ -39,6 +39,10 @@ type Config struct {
 	// SessionSecret keys the web UI's session cookies with the API keys'
 	// digests; replicas behind one load balancer need the same.
 	SessionSecret string
+	// ClusterChange names the change heuristics clustering applies besides
+	// the multi-input rule (txclass names: onetime, type, optimal, round,
+	// locktime, reuse, peel, default, all, none).
+	ClusterChange string
 }
 
 // Default returns the defaults.
@@ -101,6 +105,7 @@ func (c *Config) options() []option {
 		durOpt("idle-timeout", "time an idle keep-alive connection is kept", &c.IdleTimeout),
 		durOpt("shutdown-timeout", "time in-flight requests get to finish on SIGTERM", &c.ShutdownTimeout),
 		durOpt("key-cache-ttl", "how long a verified API key is cached (bounds how late another replica sees a revocation)", &c.KeyCacheTTL),
+		strOpt("cluster-change", "change heuristics clustering adds to the multi-input rule: none (default), default, all, or a list of onetime,type,optimal,round,locktime,reuse,peel", &c.ClusterChange),
 		{name: "session-secret", help: "secret that signs web UI session cookies together with each key's digest (at least 32 characters; the same on every replica; also TRAWL_SESSION_SECRET_FILE)", secret: true,
 			set: func(s string) error { c.SessionSecret = s; return nil }, get: func() string { return c.SessionSecret }},
 	}

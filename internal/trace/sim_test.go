@@ -242,3 +242,26 @@ func TestRenderPeelTrace(t *testing.T) {
 		}
 	}
 }
+
+// The per-cluster sums count every result, listed or not.
+func TestClusterSums(t *testing.T) {
+	c := simtest.Get(t, 5, 60_000, "peel")
+	tr := tracerFor(t, c)
+	res, err := tr.Forward(context.Background(), trace.Request{Sources: theftSources(t, c), Model: trace.Haircut, MaxHops: 1000, MaxResults: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum, cash uint64
+	for _, s := range res.ByCluster {
+		sum += s.Sats
+		cash += s.CashOut
+	}
+	if !res.Truncated || len(res.ByCluster) == 0 {
+		t.Fatalf("%d results, truncated %v, %d cluster sums", len(res.Results), res.Truncated, len(res.ByCluster))
+	}
+	tot := res.Totals
+	t.Logf("%d cluster sums of %d sats (%d cashed out)", len(res.ByCluster), sum, cash)
+	if len(res.ByCluster) >= trace.MaxClusterSums || sum != tot.CashOut+tot.Held+tot.Capped || cash != tot.CashOut {
+		t.Fatalf("cluster sums %d (cash-out %d), totals %+v", sum, cash, tot)
+	}
+}

@@ -150,6 +150,9 @@ type Trace struct {
 	CoinJoins  map[uint32]bool // touched transactions classified as CoinJoins
 	SourceTxs  map[uint32]bool // transactions that created the source outputs
 	EdgesTrunc bool
+	// ByCluster sums the results per cluster (per address where there is
+	// no clustering), largest first, at most MaxClusterSums.
+	ByCluster []ClusterSum
 }
 
 // SourceSum is a source with what it contributed.
@@ -352,6 +355,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 		}
 		return cmp.Compare(a.Output, b.Output)
 	})
+	res.ByCluster = sumByCluster(results)
 	if len(results) > req.MaxResults {
 		results, res.Truncated = results[:req.MaxResults], true
 	}
@@ -573,4 +577,46 @@ func (h *edgeHeap) sorted() []Edge {
 		out[i] = h.e[k]
 	}
 	return out
+}
+
+// ClusterSum is the traced value that stands in one cluster.
+type ClusterSum struct {
+	Cluster  uint32 `json:"cluster"`
+	Service  string `json:"service,omitempty"`
+	Category string `json:"category,omitempty"`
+	Sats     uint64 `json:"sats"`
+	Outputs  int    `json:"outputs"`
+	CashOut  uint64 `json:"cashout_sats"`
+}
+
+// MaxClusterSums bounds Trace.ByCluster.
+const MaxClusterSums = 200
+
+func sumByCluster(results []Result) []ClusterSum {
+	idx := map[uint32]int{}
+	var out []ClusterSum
+	for _, r := range results {
+		c := r.Cluster
+		if c == 0 {
+			c = r.Addr
+		}
+		i, ok := idx[c]
+		if !ok {
+			i = len(out)
+			idx[c] = i
+			out = append(out, ClusterSum{Cluster: c, Service: r.Service, Category: r.Category})
+		}
+		out[i].Sats += r.Sats
+		out[i].Outputs++
+		if r.Kind == CashOut {
+			out[i].CashOut += r.Sats
+		}
+	}
+	slices.SortFunc(out, func(a, b ClusterSum) int {
+		if a.Sats != b.Sats {
+			return cmp.Compare(b.Sats, a.Sats)
+		}
+		return cmp.Compare(a.Cluster, b.Cluster)
+	})
+	return out[:min(len(out), MaxClusterSums)]
 }

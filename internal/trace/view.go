@@ -20,6 +20,9 @@ type View struct {
 	Sources   []SourceSum  `json:"sources"`
 	Results   []ResultView `json:"results"`
 	Truncated bool         `json:"truncated"`
+	// Clusters sums the results per cluster, largest first (the first
+	// MaxClusterSums, counted over every result, not only those listed).
+	Clusters []ClusterSum `json:"clusters"`
 	Totals    Totals       `json:"totals"`
 	Touched   int          `json:"touched_txs"`
 	Graph     GraphView    `json:"graph"`
@@ -103,7 +106,10 @@ func PeelStep(g *txgraph.Graph, t uint32) bool {
 // Render turns a trace into its View.
 func (tr *Tracer) Render(t *Trace) (*View, error) {
 	g := tr.G
-	v := &View{Model: t.Model.String(), Direction: "forward", MaxHops: t.MaxHops, Sources: t.Sources, Truncated: t.Truncated, Totals: t.Totals, Touched: t.Touched, Results: []ResultView{}}
+	v := &View{Model: t.Model.String(), Direction: "forward", MaxHops: t.MaxHops, Sources: t.Sources, Truncated: t.Truncated, Totals: t.Totals, Touched: t.Touched, Results: []ResultView{}, Clusters: t.ByCluster}
+	if v.Clusters == nil {
+		v.Clusters = []ClusterSum{}
+	}
 	txids := map[uint32]string{}
 	txid := func(n uint32) (string, error) {
 		if s, ok := txids[n]; ok {
