@@ -23,10 +23,10 @@ type View struct {
 	// Clusters sums the results per cluster, largest first (the first
 	// MaxClusterSums, counted over every result, not only those listed).
 	Clusters []ClusterSum `json:"clusters"`
-	Totals    Totals       `json:"totals"`
-	Touched   int          `json:"touched_txs"`
-	Graph     GraphView    `json:"graph"`
-	Capped    bool         `json:"capped"`
+	Totals   Totals       `json:"totals"`
+	Touched  int          `json:"touched_txs"`
+	Graph    GraphView    `json:"graph"`
+	Capped   bool         `json:"capped"`
 }
 
 // ResultView is one result line.
