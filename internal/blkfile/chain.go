@@ -152,11 +152,43 @@ func (c *Chain) decode(h int, raw []byte) (*wire.MsgBlock, error) {
 		err = fmt.Errorf("%d bytes after the block's last transaction", r.Len())
 	}
 	if err != nil {
-		l := c.locs[h]
-		return nil, errs.Wrap(errs.Invalid, &FormatError{File: c.r.fileName(int(l.file)), Offset: int64(l.off) - 8,
-			Reason: fmt.Sprintf("block %d (%s) does not decode: %v", h, c.hashes[h], err)}, "blkfile")
+		return nil, c.decodeError(h, err)
 	}
 	return &b, nil
+}
+
+// decodeError says that block h does not decode, and where it is stored.
+func (c *Chain) decodeError(h int, err error) error {
+	l := c.locs[h]
+	return errs.Wrap(errs.Invalid, &FormatError{File: c.r.fileName(int(l.file)), Offset: int64(l.off) - 8,
+		Reason: fmt.Sprintf("block %d (%s) does not decode: %v", h, c.hashes[h], err)}, "blkfile")
+}
+
+// Map is Blocks with a decoder of the caller's: decode runs on the
+// Reader's worker goroutines with the serialized block (whose header is
+// checked to hash to the chain's block at that height), which it may keep;
+// fn gets the results in height order on the calling goroutine. An error
+// of decode is reported as a block that does not decode.
+func Map[T any](ctx context.Context, c *Chain, from int, decode func(height int, raw []byte) (T, error), fn func(height int, v T) error) error {
+	if from < 0 || from > len(c.hashes) {
+		return errs.E(errs.Invalid, "blkfile: start height %d outside the chain (0..%d)", from, len(c.hashes))
+	}
+	workers := max(1, c.r.Workers)
+	return pipeline.Ordered(ctx, from, len(c.hashes)-1, workers, 4*workers, func() func(context.Context, int) (T, error) {
+		var win window
+		return func(_ context.Context, h int) (T, error) {
+			raw, err := c.readRaw(h, nil, &win)
+			if err != nil {
+				var zero T
+				return zero, err
+			}
+			v, err := decode(h, raw)
+			if err != nil {
+				return v, c.decodeError(h, err)
+			}
+			return v, nil
+		}
+	}, fn)
 }
 
 // Blocks calls fn for every block from height from to the tip, in height

@@ -100,10 +100,7 @@ func (x *Index) DisconnectTip() error {
 		return errs.Wrap(errs.Internal, err, "btcindex: commit disconnect")
 	}
 	// The caches hold the disconnected block's outputs; start afresh.
-	if x.ing != nil {
-		x.ing.batch.Close()
-		x.ing = nil
-	}
+	x.ing = nil
 	x.tip, x.has = tip, h > 0
 	return nil
 }

@@ -33,15 +33,31 @@
 //     block's own transactions (whose inputs name the outputs they spent),
 //     to return the index to the state before the block. Undo records are
 //     kept for the last KeepUndo blocks.
-//   - Tip: the last connected block. It is written in the same Pebble batch
-//     as the blocks it covers, and a batch is committed with fsync, so a
-//     crash at any moment leaves the index at a committed tip, from which
-//     ingest resumes; every value is a function of the chain alone, so the
-//     result is the same as an uninterrupted run (see Checksum).
+//   - Tip: the last connected block. It is committed with the blocks it
+//     covers in one atomic, synced write (a commit ingests one sstable per
+//     table, the tip among them, or none), so a crash at any moment leaves
+//     the index at a committed tip, from which ingest resumes; every value
+//     is a function of the chain alone, so the result is the same as an
+//     uninterrupted run (see Checksum).
+//   - Run: what the blocks connected since the last commit wrote, table by
+//     table, in flat arrays. A commit sorts each table (radix sorts on the
+//     integer keys) and writes it as an sstable that Pebble ingests: no
+//     write-ahead log, no memtable, and the tables whose keys only grow
+//     (transactions, address keys, blocks) land on the bottom level
+//     without compaction. The commit of one run is written on other
+//     goroutines while the next run is connected.
+//   - Source: a chain to ingest, block files (blkfile) or a node over
+//     JSON-RPC (btcrpcclient). One connect loop serves both: it finds the
+//     fork point, disconnects to it, and connects the source's blocks;
+//     blocks are prepared (txids hashed, output scripts classified) on
+//     other goroutines, from their bytes when the source has them.
 //
 // Ingest keeps the outputs of recent transactions in memory (most outputs
 // are spent soon after they are created) and resolves inputs from there;
-// older outputs are read from Pebble. Address ids and statistics are cached
-// the same way. Caches only drop entries right after a commit, so whatever
-// the current uncommitted batch wrote is always found in memory.
+// older outputs are read from Pebble. Address ids are cached the same way,
+// and the statistics of the newest addresses in a window indexed by id.
+// While every address of the index is in memory (an ingest that began on
+// an empty index, until a cache first drops one), Pebble is not asked
+// about addresses at all. Caches drop only entries that are committed, so
+// whatever the uncommitted runs wrote is always found in memory.
 package btcindex

@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/trawlhq/trawl/internal/btcnet"
 	"github.com/trawlhq/trawl/internal/errs"
@@ -93,14 +94,20 @@ type Tip struct {
 // each other; ingest (ConnectBlock, Flush, DisconnectTip, Ingest) must run
 // on one goroutine at a time, and queries see only committed blocks.
 type Index struct {
-	db   *pebble.DB
-	opts Options
-	net  btcnet.Network
-	mu   sync.Mutex // guards the ingest state below against concurrent ingests
-	tip  Tip        // committed and pending
-	has  bool       // tip is set (a block has been connected)
-	ing  *ingester
+	db         *pebble.DB
+	dir        string
+	writerOpts sstable.WriterOptions // of the sstables a commit ingests
+	opts       Options
+	net        btcnet.Network
+	mu         sync.Mutex // guards the ingest state below against concurrent ingests
+	tip        Tip        // committed and pending
+	has        bool       // tip is set (a block has been connected)
+	ing        *ingester
 }
+
+// tableDir is where a commit writes its sstables, inside the index's
+// directory (Pebble ignores files it did not name).
+const tableDir = "ingest.tmp"
 
 // Open opens or creates the index in dir.
 func Open(dir string, o Options) (*Index, error) {
@@ -125,11 +132,21 @@ func Open(dir string, o Options) (*Index, error) {
 		po.Levels[i].BlockSize = 16 << 10
 	}
 	defer po.Cache.Unref()
-	db, err := pebble.Open(filepath.Clean(dir), po)
+	po.EnsureDefaults()
+	dir = filepath.Clean(dir)
+	// Tables a commit did not get to ingest before a crash.
+	if err := os.RemoveAll(filepath.Join(dir, tableDir)); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "btcindex: clean %s", dir)
+	}
+	if err := os.Mkdir(filepath.Join(dir, tableDir), 0o755); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "btcindex: create %s", dir)
+	}
+	db, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "btcindex: open %s", dir)
 	}
-	x := &Index{db: db, opts: o, tip: Tip{Height: -1, NextID: 1}}
+	x := &Index{db: db, dir: dir, opts: o, tip: Tip{Height: -1, NextID: 1}}
+	x.writerOpts = po.MakeWriterOptions(0, db.TableFormat())
 	if err := x.loadMeta(); err != nil {
 		db.Close()
 		return nil, err
@@ -138,8 +155,15 @@ func Open(dir string, o Options) (*Index, error) {
 }
 
 // Close flushes nothing: uncommitted blocks are dropped, as in a crash.
-// Call Flush first to keep them.
+// Call Flush first to keep them. A commit in flight ends first, whether it
+// succeeds or not.
 func (x *Index) Close() error {
+	x.mu.Lock()
+	if x.ing != nil && x.ing.commit != nil {
+		<-x.ing.commit.done
+		x.ing.commit = nil
+	}
+	x.mu.Unlock()
 	if err := x.db.Close(); err != nil {
 		return errs.Wrap(errs.Internal, err, "btcindex: close")
 	}

@@ -5,23 +5,75 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/trawlhq/trawl/internal/btcscript"
 	"github.com/trawlhq/trawl/internal/errs"
 )
 
-// cachedTx is the outputs of a recent transaction, while some are unspent.
-type cachedTx struct {
-	num  TxNum
-	left int32 // unspent outputs
-	outs []cachedOut
+// The ingest caches hold no pointers where they can: maps with pointer-free
+// keys and values and flat slices are not scanned by the garbage
+// collector, which otherwise spends a core on millions of small objects.
+
+// addrKey is an address key (see keys.go) as a map key. The longest is a
+// witness program of unknown version: class, version and 40 bytes.
+type addrKey struct {
+	n uint8
+	b [42]byte
 }
 
+func (k *addrKey) bytes() []byte { return k.b[:k.n] }
+
+// cachedOut is an output of a recent transaction.
 type cachedOut struct {
 	value uint64
 	addr  AddrID
 	spent bool
+}
+
+// txEnt is a recent transaction with outputs left unspent: its outputs are
+// outs[off:off+n] of its generation.
+type txEnt struct {
+	num    TxNum
+	left   uint32 // unspent outputs
+	off, n uint32
+}
+
+// txGen is one generation of the transaction cache. The entries are the
+// map's values, so that a lookup touches the map and the outputs only.
+type txGen struct {
+	idx  map[chainhash.Hash]txEnt
+	outs []cachedOut
+	n    int // transactions added
+}
+
+func newTxGen() txGen { return txGen{idx: make(map[chainhash.Hash]txEnt)} }
+
+// txCache holds the outputs of the last transactions, in two generations:
+// lookups try the young one, then the old; rotate drops the old one once
+// the young one has taken limit transactions. Rotation happens only right
+// after a commit, so nothing an uncommitted batch wrote is ever dropped.
+type txCache struct {
+	young, old txGen
+	limit      int
+}
+
+func (c *txCache) get(h *chainhash.Hash) (*txGen, txEnt, bool) {
+	if e, ok := c.young.idx[*h]; ok {
+		return &c.young, e, true
+	}
+	if e, ok := c.old.idx[*h]; ok {
+		return &c.old, e, true
+	}
+	return nil, txEnt{}, false
+}
+
+func (c *txCache) rotate() {
+	if c.young.n < c.limit {
+		return
+	}
+	// The old generation's memory serves the new young one.
+	c.old, c.young = c.young, c.old
+	clear(c.young.idx)
+	c.young.outs, c.young.n = c.young.outs[:0], 0
 }
 
 type statEntry struct {
@@ -30,35 +82,59 @@ type statEntry struct {
 	dirty bool
 }
 
-// gen is a two-generation cache: lookups try the young map, then the old;
-// rotate drops the old one. Rotation happens only right after a commit, so
-// nothing an uncommitted batch wrote is ever dropped.
-type gen[K comparable, V any] struct {
-	young, old map[K]V
-	limit      int
+// statCache holds address statistics: those of the last addresses created
+// in a window indexed by id, older ones in a two-generation map filled
+// from the index.
+type statCache struct {
+	base  AddrID      // id of win[0]
+	win   []statEntry // ids base to base+len(win)-1
+	young map[AddrID]*statEntry
+	old   map[AddrID]*statEntry
+	limit int
 }
 
-func newGen[K comparable, V any](limit int) gen[K, V] {
-	return gen[K, V]{young: make(map[K]V), old: map[K]V{}, limit: limit}
-}
-
-func (g *gen[K, V]) get(k K) (V, bool) {
-	if v, ok := g.young[k]; ok {
-		return v, true
+func (c *statCache) get(a AddrID) *statEntry {
+	if a >= c.base {
+		if i := int(a - c.base); i < len(c.win) {
+			return &c.win[i]
+		}
+		return nil
 	}
-	v, ok := g.old[k]
-	return v, ok
-}
-
-func (g *gen[K, V]) del(k K) {
-	delete(g.young, k)
-	delete(g.old, k)
-}
-
-func (g *gen[K, V]) rotate() {
-	if len(g.young) >= g.limit {
-		g.old, g.young = g.young, make(map[K]V, g.limit/2)
+	if e, ok := c.young[a]; ok {
+		return e
 	}
+	return c.old[a]
+}
+
+// rotate shrinks the window and drops the old map generation when they
+// are full, and reports whether it dropped entries. It keeps the dirty
+// entries (changed by the batch being built); every other entry it drops
+// must be committed.
+func (c *statCache) rotate() bool {
+	dropped := false
+	if len(c.young) >= c.limit {
+		dropped = len(c.old) > 0
+		next := make(map[AddrID]*statEntry, c.limit/2)
+		for a, e := range c.old {
+			if e.dirty {
+				next[a] = e
+			}
+		}
+		c.old, c.young = c.young, next
+	}
+	if len(c.win) > 2*c.limit {
+		cut := len(c.win) - c.limit
+		for i := range cut {
+			if c.win[i].dirty {
+				e := c.win[i]
+				c.young[c.base+AddrID(i)] = &e
+			}
+		}
+		c.base += AddrID(cut)
+		c.win = append(make([]statEntry, 0, 2*c.limit), c.win[cut:]...)
+		dropped = true
+	}
+	return dropped
 }
 
 type touch struct {
@@ -68,48 +144,53 @@ type touch struct {
 
 // ingester is the state of an ingest between commits.
 type ingester struct {
-	batch    *pebble.Batch
+	run      run
 	batchTxs int
-	// batchNextID is the first address id assigned in the current batch.
-	batchNextID AddrID
-	txs         gen[chainhash.Hash, *cachedTx]
-	addrs       map[string]AddrID // young generation; addrsOld the old
-	addrsOld    map[string]AddrID
-	stats       gen[AddrID, *statEntry]
-	dirty       []AddrID
+	// commit is the commit in flight, if any: the run before this one,
+	// being written while this one is built.
+	commit   *commit
+	spare    run // a committed run, whose memory the next run reuses
+	txs      txCache
+	addrs    map[addrKey]AddrID // young generation; addrsOld the old
+	addrsOld map[addrKey]AddrID
+	stats    statCache
+	dirty    []AddrID
+	// complete says that the address and statistics caches hold every
+	// address of the index: the ingest began on an empty index and no
+	// cache has dropped an entry since. A miss is then a new address, and
+	// Pebble need not be asked.
+	complete bool
 
 	rec     txRec
 	undo    undoRec
 	touched []touch
 	tmap    map[AddrID]int
-	buf     []byte
 	kb      []byte
-	akey    []byte
 }
 
 func (x *Index) ingester() *ingester {
 	if x.ing == nil {
 		n := x.opts.CacheTxs
 		x.ing = &ingester{
-			batch:    x.db.NewBatch(),
-			txs:      newGen[chainhash.Hash, *cachedTx](n),
-			addrs:    make(map[string]AddrID),
-			addrsOld: map[string]AddrID{},
-			stats:    newGen[AddrID, *statEntry](n),
+			txs:      txCache{young: newTxGen(), old: newTxGen(), limit: n},
+			addrs:    make(map[addrKey]AddrID),
+			addrsOld: map[addrKey]AddrID{},
+			stats:    statCache{base: x.tip.NextID, young: map[AddrID]*statEntry{}, old: map[AddrID]*statEntry{}, limit: n},
 			tmap:     make(map[AddrID]int),
+			complete: x.tip.NextID == 1,
 		}
-		x.ing.batchNextID = x.tip.NextID
+		x.ing.run.reset(x.tip.NextTx)
 	}
 	return x.ing
 }
 
 // abort drops the uncommitted blocks and every cache, and returns to the
-// committed tip.
+// committed tip (after the commit in flight, if any, has ended).
 func (x *Index) abort() {
-	if x.ing != nil {
-		x.ing.batch.Close()
-		x.ing = nil
+	if x.ing != nil && x.ing.commit != nil {
+		<-x.ing.commit.done
 	}
+	x.ing = nil
 	x.tip, x.has = Tip{Height: -1, NextID: 1}, false
 	_ = x.loadMeta()
 }
@@ -119,81 +200,68 @@ func (x *Index) abort() {
 // fails, the uncommitted blocks are dropped and the index is back at its
 // committed tip.
 func (x *Index) ConnectBlock(b *wire.MsgBlock) error {
+	return x.connectPrepared(prepare(b))
+}
+
+func (x *Index) connectPrepared(p *prepBlock) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if err := x.connect(b); err != nil {
+	if err := x.connect(p); err != nil {
 		x.abort()
 		return err
 	}
 	if x.ing.batchTxs >= x.opts.BatchTxs {
-		return x.flushLocked()
+		return x.startCommit()
 	}
 	return nil
 }
 
-func isCoinbase(tx *wire.MsgTx) bool {
-	if len(tx.TxIn) != 1 {
-		return false
-	}
-	p := &tx.TxIn[0].PreviousOutPoint
-	return p.Index == 0xffffffff && p.Hash == chainhash.Hash{}
-}
-
-func (x *Index) connect(b *wire.MsgBlock) error {
+func (x *Index) connect(p *prepBlock) error {
 	ing := x.ingester()
 	h := x.tip.Height + 1
-	if x.has && b.Header.PrevBlock != x.tip.Hash {
-		return errs.E(errs.Conflict, "btcindex: block %s does not extend the tip %s (height %d)", b.BlockHash(), x.tip.Hash, x.tip.Height)
+	if x.has && p.prev != x.tip.Hash {
+		return errs.E(errs.Conflict, "btcindex: block %s does not extend the tip %s (height %d)", p.hash, x.tip.Hash, x.tip.Height)
 	}
-	hash := b.BlockHash()
 	ing.undo.nextID = x.tip.NextID
 	ing.undo.prior = ing.undo.prior[:0]
 	first := x.tip.NextTx
-	for i, tx := range b.Transactions {
-		if err := x.connectTx(ing, tx, uint32(h), i == 0 && isCoinbase(tx)); err != nil {
+	ins, outs := p.ins, p.outs
+	for i := range p.txs {
+		t := &p.txs[i]
+		if err := x.connectTx(ing, t, ins[:t.nIn], outs[:t.nOut], uint32(h), coinbase(i, ins[:t.nIn])); err != nil {
 			return err
 		}
+		ins, outs = ins[t.nIn:], outs[t.nOut:]
 	}
-	br := blockRec{hash: hash, prev: b.Header.PrevBlock, time: uint32(b.Header.Timestamp.Unix()), txCount: uint32(len(b.Transactions)), firstTx: first}
-	ing.batch.Set(key4(pBlock, uint32(h)), br.encode(), nil)
-	hk := make([]byte, 33)
-	hk[0] = pBlockHash
-	copy(hk[1:], hash[:])
-	ing.batch.Set(hk, binary.BigEndian.AppendUint32(nil, uint32(h)), nil)
-	ing.buf = ing.undo.encode(ing.buf[:0])
-	ing.batch.Set(key4(pUndo, uint32(h)), ing.buf, nil)
+	br := blockRec{hash: p.hash, prev: p.prev, time: p.time, txCount: uint32(len(p.txs)), firstTx: first}
+	ing.run.blocks = append(ing.run.blocks, blockEntry{height: uint32(h), hash: p.hash, rec: br.encode(), undo: ing.undo.encode(nil)})
 	if h >= KeepUndo {
-		ing.batch.Delete(key4(pUndo, uint32(h-KeepUndo)), nil)
+		ing.run.expireUndo(uint32(h - KeepUndo))
 	}
-	x.tip.Height, x.tip.Hash, x.has = h, hash, true
-	ing.batchTxs += len(b.Transactions)
+	x.tip.Height, x.tip.Hash, x.has = h, p.hash, true
+	ing.batchTxs += len(p.txs)
 	return nil
 }
 
-func (x *Index) connectTx(ing *ingester, tx *wire.MsgTx, h uint32, coinbase bool) error {
-	txid := tx.TxHash()
+func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts []prepOut, h uint32, coinbase bool) error {
 	num := x.tip.NextTx
 	if num == ^TxNum(0) {
 		return errs.E(errs.TooLarge, "btcindex: tx numbers exhausted")
 	}
 	x.tip.NextTx++
 	r := &ing.rec
-	r.id, r.height, r.coinbase = txid, h, coinbase
-	r.version, r.lockTime = uint32(tx.Version), tx.LockTime
+	r.id, r.height, r.coinbase = t.id, h, coinbase
+	r.version, r.lockTime = t.version, t.lockTime
 	r.ins, r.outs = r.ins[:0], r.outs[:0]
 	ing.touched = ing.touched[:0]
 	if !coinbase {
-		for vin, in := range tx.TxIn {
-			o, err := x.spend(ing, &in.PreviousOutPoint)
+		for vin := range ins {
+			o, err := x.spend(ing, &ins[vin])
 			if err != nil {
-				return errs.Wrap(errs.Invalid, err, "btcindex: tx %s input %d", txid, vin)
+				return errs.Wrap(errs.Invalid, err, "btcindex: tx %s input %d", t.id, vin)
 			}
 			r.ins = append(r.ins, o)
-			ing.kb = appendKey8(ing.kb[:0], pSpent, uint32(o.out.Tx()), o.out.Vout())
-			var v [8]byte
-			binary.BigEndian.PutUint32(v[:], uint32(num))
-			binary.BigEndian.PutUint32(v[4:], uint32(vin))
-			ing.batch.Set(ing.kb, v[:], nil)
+			ing.run.spent = append(ing.run.spent, spentEntry{out: uint64(o.out), by: uint64(num)<<32 | uint64(vin)})
 			if o.addr != 0 {
 				st, err := x.stat(ing, o.addr, h)
 				if err != nil {
@@ -204,23 +272,22 @@ func (x *Index) connectTx(ing *ingester, tx *wire.MsgTx, h uint32, coinbase bool
 			}
 		}
 	}
-	c := &cachedTx{num: num, outs: make([]cachedOut, len(tx.TxOut))}
-	for vout, out := range tx.TxOut {
-		s := btcscript.Classify(out.PkScript)
+	g := &ing.txs.young
+	ent := txEnt{num: num, off: uint32(len(g.outs)), n: uint32(len(pouts))}
+	for vout := range pouts {
+		po := &pouts[vout]
 		var a AddrID
-		var ok bool
-		ing.akey, ok = addrKeyOf(ing.akey[:0], &s, out.PkScript)
-		if ok {
+		if po.hasKey {
 			var err error
-			if a, err = x.addrID(ing, ing.akey); err != nil {
+			if a, err = x.addrID(ing, &po.key); err != nil {
 				return err
 			}
 		}
-		v := uint64(out.Value)
-		r.outs = append(r.outs, outRec{value: v, addr: a, class: s.Class})
-		c.outs[vout] = cachedOut{value: v, addr: a, spent: s.Unspendable()}
-		if !s.Unspendable() {
-			c.left++
+		v := uint64(po.value)
+		r.outs = append(r.outs, outRec{value: v, addr: a, class: po.class})
+		g.outs = append(g.outs, cachedOut{value: v, addr: a, spent: po.unspendable})
+		if !po.unspendable {
+			ent.left++
 		}
 		if a != 0 {
 			st, err := x.stat(ing, a, h)
@@ -232,10 +299,9 @@ func (x *Index) connectTx(ing *ingester, tx *wire.MsgTx, h uint32, coinbase bool
 			ing.touch(a, histReceived)
 		}
 	}
-	for _, t := range ing.touched {
-		ing.kb = appendKey8(ing.kb[:0], pHistory, uint32(t.addr), uint32(num))
-		ing.batch.Set(ing.kb, []byte{t.flags}, nil)
-		e, _ := ing.stats.get(t.addr)
+	for _, tc := range ing.touched {
+		ing.run.hist = append(ing.run.hist, histEntry{key: uint64(tc.addr)<<32 | uint64(num), flags: tc.flags})
+		e := ing.stats.get(tc.addr)
 		if e.stat.txs == 0 {
 			e.stat.first = h
 		}
@@ -243,11 +309,14 @@ func (x *Index) connectTx(ing *ingester, tx *wire.MsgTx, h uint32, coinbase bool
 		e.stat.last = h
 	}
 	clear(ing.tmap)
-	ing.buf = r.encode(ing.buf[:0])
-	ing.batch.Set(key4(pTx, uint32(num)), ing.buf, nil)
-	ing.batch.Set(txidKey((*[32]byte)(&txid), uint32(num)), nil, nil)
-	if c.left > 0 {
-		ing.txs.young[txid] = c
+	ing.run.txRecs = r.encode(ing.run.txRecs)
+	ing.run.txEnds = append(ing.run.txEnds, uint32(len(ing.run.txRecs)))
+	ing.run.txids = append(ing.run.txids, txidEntry{prefix: binary.BigEndian.Uint64(t.id[:8]), num: num})
+	g.n++
+	if ent.left > 0 {
+		g.idx[t.id] = ent
+	} else {
+		g.outs = g.outs[:ent.off]
 	}
 	return nil
 }
@@ -278,17 +347,18 @@ func (ing *ingester) touch(a AddrID, f byte) {
 
 // spend resolves the output p spends and marks it spent in the cache.
 func (x *Index) spend(ing *ingester, p *wire.OutPoint) (inRec, error) {
-	if c, ok := ing.txs.get(p.Hash); ok {
-		if int(p.Index) >= len(c.outs) || c.outs[p.Index].spent {
+	if g, e, ok := ing.txs.get(&p.Hash); ok {
+		if p.Index >= e.n || g.outs[e.off+p.Index].spent {
 			return inRec{}, errs.E(errs.Invalid, "spends %s:%d, which is spent or does not exist", p.Hash, p.Index)
 		}
-		o := &c.outs[p.Index]
+		o := &g.outs[e.off+p.Index]
 		o.spent = true
-		c.left--
-		if c.left == 0 {
-			ing.txs.del(p.Hash)
+		if e.left--; e.left == 0 {
+			delete(g.idx, p.Hash)
+		} else {
+			g.idx[p.Hash] = e
 		}
-		return inRec{out: MakeOutID(c.num, p.Index), value: o.value, addr: o.addr}, nil
+		return inRec{out: MakeOutID(e.num, p.Index), value: o.value, addr: o.addr}, nil
 	}
 	num, rec, err := x.lookupTx((*[32]byte)(&p.Hash))
 	if err != nil {
@@ -304,12 +374,11 @@ func (x *Index) spend(ing *ingester, p *wire.OutPoint) (inRec, error) {
 // stat returns the statistics of a for update, saving their prior value
 // in the block's undo record on the block's first touch.
 func (x *Index) stat(ing *ingester, a AddrID, h uint32) (*addrStat, error) {
-	e, ok := ing.stats.get(a)
-	if !ok && a >= ing.batchNextID {
-		// Created in this batch, so far without statistics: a new address.
-		e = &statEntry{mark: -1}
-		ing.stats.young[a] = e
-	} else if !ok {
+	e := ing.stats.get(a)
+	if e == nil {
+		if a >= ing.stats.base || ing.complete {
+			return nil, errs.E(errs.Internal, "btcindex: address id %d has no statistics in memory", a)
+		}
 		e = &statEntry{mark: -1}
 		v, err := x.get(key4(pAddrStat, uint32(a)))
 		if err != nil {
@@ -337,17 +406,20 @@ func (x *Index) stat(ing *ingester, a AddrID, h uint32) (*addrStat, error) {
 
 // addrID returns the id of the address key k, assigning the next one on
 // first sight.
-func (x *Index) addrID(ing *ingester, k []byte) (AddrID, error) {
-	if id, ok := ing.addrs[string(k)]; ok {
+func (x *Index) addrID(ing *ingester, k *addrKey) (AddrID, error) {
+	if id, ok := ing.addrs[*k]; ok {
 		return id, nil
 	}
-	if id, ok := ing.addrsOld[string(k)]; ok {
+	if id, ok := ing.addrsOld[*k]; ok {
 		return id, nil
 	}
-	ing.kb = append(append(ing.kb[:0], pAddr), k...)
-	v, err := x.get(ing.kb)
-	if err != nil {
-		return 0, err
+	var v []byte
+	if !ing.complete {
+		ing.kb = append(append(ing.kb[:0], pAddr), k.bytes()...)
+		var err error
+		if v, err = x.get(ing.kb); err != nil {
+			return 0, err
+		}
 	}
 	var id AddrID
 	if len(v) == 4 {
@@ -358,10 +430,13 @@ func (x *Index) addrID(ing *ingester, k []byte) (AddrID, error) {
 			return 0, errs.E(errs.TooLarge, "btcindex: address ids exhausted")
 		}
 		x.tip.NextID++
-		ing.batch.Set(ing.kb, binary.BigEndian.AppendUint32(nil, uint32(id)), nil)
-		ing.batch.Set(key4(pAddrKey, uint32(id)), k, nil)
+		off := uint32(len(ing.run.addrKey))
+		ing.run.addrKey = append(ing.run.addrKey, k.bytes()...)
+		ing.run.addrs = append(ing.run.addrs, addrEntry{id: id, off: off, end: uint32(len(ing.run.addrKey))})
+		// A new address starts with empty statistics, in the window.
+		ing.stats.win = append(ing.stats.win, statEntry{mark: -1})
 	}
-	ing.addrs[string(k)] = id
+	ing.addrs[*k] = id
 	return id, nil
 }
 
@@ -372,34 +447,77 @@ func (x *Index) Flush() error {
 	return x.flushLocked()
 }
 
+// commit is a run being written and ingested on a goroutine of its own.
+type commit struct {
+	r    *run
+	done chan error // receives the result, once
+}
+
 func (x *Index) flushLocked() error {
+	if err := x.startCommit(); err != nil {
+		return err
+	}
+	return x.waitCommit()
+}
+
+// waitCommit waits for the commit in flight, if any. If it failed, the
+// blocks connected since are dropped too: the index returns to its
+// committed tip.
+func (x *Index) waitCommit() error {
 	ing := x.ing
-	if ing == nil {
+	if ing == nil || ing.commit == nil {
 		return nil
 	}
+	c := ing.commit
+	err := <-c.done
+	ing.commit = nil
+	if err != nil {
+		x.abort()
+		return err
+	}
+	ing.spare = *c.r
+	return nil
+}
+
+// startCommit hands the run to a goroutine that writes and ingests it,
+// after the commit before it has ended, and starts a new run: ingest goes
+// on while the last batch is written.
+func (x *Index) startCommit() error {
+	ing := x.ing
+	if ing == nil || ing.run.empty() {
+		return nil
+	}
+	if err := x.waitCommit(); err != nil {
+		return err
+	}
+	// Every run but this one is committed now: the caches may drop what
+	// is not dirty.
+	ing.txs.rotate()
+	if ing.stats.rotate() {
+		ing.complete = false
+	}
+	if len(ing.addrs) >= x.opts.CacheTxs {
+		if len(ing.addrsOld) > 0 {
+			ing.complete = false
+		}
+		ing.addrsOld, ing.addrs = ing.addrs, make(map[addrKey]AddrID, x.opts.CacheTxs/2)
+	}
+	stats := make([]statWrite, 0, len(ing.dirty))
 	for _, a := range ing.dirty {
-		e, _ := ing.stats.get(a)
-		ing.buf = e.stat.encode(ing.buf[:0])
-		ing.batch.Set(key4(pAddrStat, uint32(a)), ing.buf, nil)
+		e := ing.stats.get(a)
+		stats = append(stats, statWrite{addr: a, rec: e.stat.encode(nil)})
 		e.dirty = false
 	}
 	ing.dirty = ing.dirty[:0]
-	if x.has {
-		ing.batch.Set(keyTip, encodeTip(x.tip), nil)
-		ing.batch.Set(keyNet, []byte{byte(x.net)}, nil)
-	}
-	if err := ing.batch.Commit(pebble.Sync); err != nil {
-		x.abort()
-		return errs.Wrap(errs.Internal, err, "btcindex: commit")
-	}
-	ing.batch.Close()
-	ing.batch = x.db.NewBatch()
+	r := new(run)
+	*r = ing.run
+	ing.run = ing.spare
+	ing.spare = run{}
+	ing.run.reset(x.tip.NextTx)
 	ing.batchTxs = 0
-	ing.batchNextID = x.tip.NextID
-	ing.txs.rotate()
-	ing.stats.rotate()
-	if len(ing.addrs) >= x.opts.CacheTxs {
-		ing.addrsOld, ing.addrs = ing.addrs, make(map[string]AddrID, x.opts.CacheTxs/2)
-	}
+	c := &commit{r: r, done: make(chan error, 1)}
+	ing.commit = c
+	tip, net := x.tip, x.net
+	go func() { c.done <- x.commitRun(r, stats, tip, net) }()
 	return nil
 }

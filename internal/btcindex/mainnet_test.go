@@ -3,6 +3,7 @@ package btcindex
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -105,6 +106,19 @@ func TestMainnet(t *testing.T) {
 // against the raw blocks, and that value is conserved: the unspent outputs
 // hold what coinbases created minus what fees gave back to them, and the
 // address balances hold the same.
+// mainnetChecksum is the checksum of the index of mainnet blocks 0 to
+// 14,131. The keys and records are a stored format: a change of how the
+// index is written that changes them must be a new format, not this test's
+// constant.
+const mainnetChecksum = "0253f419e0f54335747185dc6bb665340dbf3dd096c918a00680a78b363ba0d3"
+
+func TestMainnetChecksumIsTheFormat(t *testing.T) {
+	mainnetIndex(t)
+	if got := hex.EncodeToString(mainnetSum[:]); got != mainnetChecksum {
+		t.Fatalf("checksum %s, the format's is %s", got, mainnetChecksum)
+	}
+}
+
 func TestMainnetConservation(t *testing.T) {
 	x := mainnetIndex(t)
 	ch := scan(t, blockDir(t, mainnetFile(t)))

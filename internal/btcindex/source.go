@@ -46,6 +46,52 @@ type chainTxCounter interface {
 	ChainTxs(ctx context.Context) (n int64, ok bool, err error)
 }
 
+// preparer is a Source that prepares its blocks itself while it reads
+// them, from their bytes (block files do, on their reading goroutines).
+type preparer interface {
+	prepared(ctx context.Context, from, to int, fn func(height int, p *prepBlock) error) error
+}
+
+// prepareWhileReading reads src's blocks and prepares them on a goroutine
+// of its own while fn connects them on this one.
+func prepareWhileReading(ctx context.Context, src Source, from, to int, fn func(int, *prepBlock) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type item struct {
+		h int
+		p *prepBlock
+	}
+	ready := make(chan item, 64)
+	var srcErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ready)
+		srcErr = src.Blocks(ctx, from, to, func(h int, b *wire.MsgBlock) error {
+			select {
+			case ready <- item{h, prepare(b)}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var err error
+	for it := range ready {
+		if err = fn(it.h, it.p); err != nil {
+			break
+		}
+	}
+	// The reader stops when fn stops early; when all went to fn, the
+	// reader's error (the caller's ctx included) is the result.
+	cancel()
+	<-done
+	if err == nil {
+		err = srcErr
+	}
+	return err
+}
+
 // FileSource is the chain Scan found in block files, as a Source.
 func FileSource(c *blkfile.Chain) Source { return fileSource{c} }
 
@@ -68,17 +114,31 @@ func (s fileSource) BlockSize(h int) int { return s.c.Location(h).Size }
 
 var errStop = errors.New("stop")
 
-func (s fileSource) Blocks(ctx context.Context, from, to int, fn func(int, *wire.MsgBlock) error) error {
-	err := s.c.Blocks(ctx, from, func(h int, b *wire.MsgBlock) error {
+// until wraps fn to end a walk of the block files after height to.
+func until[T any](to int, fn func(int, T) error) func(int, T) error {
+	return func(h int, v T) error {
 		if h > to {
 			return errStop
 		}
-		return fn(h, b)
-	})
+		return fn(h, v)
+	}
+}
+
+func stopped(err error) error {
 	if errors.Is(err, errStop) {
 		return nil
 	}
 	return err
+}
+
+// prepared parses the blocks on the block files' reading goroutines.
+func (s fileSource) prepared(ctx context.Context, from, to int, fn func(int, *prepBlock) error) error {
+	parse := func(_ int, raw []byte) (*prepBlock, error) { return parseBlock(raw) }
+	return stopped(blkfile.Map(ctx, s.c, from, parse, until(to, fn)))
+}
+
+func (s fileSource) Blocks(ctx context.Context, from, to int, fn func(int, *wire.MsgBlock) error) error {
+	return stopped(s.c.Blocks(ctx, from, until(to, fn)))
 }
 
 // Progress reports ingest.
@@ -206,17 +266,17 @@ func (x *Index) ingestPass(ctx context.Context, src Source, p *Progress, start t
 			chainTxs = n
 		}
 	}
-	err = src.Blocks(ctx, from, tipH, func(h int, b *wire.MsgBlock) error {
-		if (x.has && b.Header.PrevBlock != x.tip.Hash) || (!x.has && h != 0) {
+	connect := func(h int, pb *prepBlock) error {
+		if (x.has && pb.prev != x.tip.Hash) || (!x.has && h != 0) {
 			return errBranchChanged
 		}
-		if err := x.ConnectBlock(b); err != nil {
+		if err := x.connectPrepared(pb); err != nil {
 			return err
 		}
 		if progress == nil {
 			return nil
 		}
-		p.Height, p.Blocks, p.Txs, p.Elapsed = h, p.Blocks+1, p.Txs+len(b.Transactions), time.Since(start)
+		p.Height, p.Blocks, p.Txs, p.Elapsed = h, p.Blocks+1, p.Txs+len(pb.txs), time.Since(start)
 		if sizer != nil {
 			n := int64(sizer.BlockSize(h))
 			p.Bytes += n
@@ -227,7 +287,12 @@ func (x *Index) ingestPass(ctx context.Context, src Source, p *Progress, start t
 		}
 		progress(*p)
 		return nil
-	})
+	}
+	if pr, ok := src.(preparer); ok {
+		err = pr.prepared(ctx, from, tipH, connect)
+	} else {
+		err = prepareWhileReading(ctx, src, from, tipH, connect)
+	}
 	if errs.CodeOf(err) == errs.NotFound {
 		// A block the source named a moment ago is gone: it switched to a
 		// shorter branch.
