@@ -161,7 +161,6 @@ type ingester struct {
 	// Pebble need not be asked.
 	complete bool
 
-	rec     txRec
 	undo    undoRec
 	touched []touch
 	tmap    map[AddrID]int
@@ -249,10 +248,7 @@ func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts [
 		return errs.E(errs.TooLarge, "btcindex: tx numbers exhausted")
 	}
 	x.tip.NextTx++
-	r := &ing.rec
-	r.id, r.height, r.coinbase = t.id, h, coinbase
-	r.version, r.lockTime = t.version, t.lockTime
-	r.ins, r.outs = r.ins[:0], r.outs[:0]
+	rt := runTx{id: t.id, height: h, coinbase: coinbase, version: t.version, lockTime: t.lockTime}
 	ing.touched = ing.touched[:0]
 	if !coinbase {
 		for vin := range ins {
@@ -260,7 +256,8 @@ func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts [
 			if err != nil {
 				return errs.Wrap(errs.Invalid, err, "btcindex: tx %s input %d", t.id, vin)
 			}
-			r.ins = append(r.ins, o)
+			ing.run.txIns = append(ing.run.txIns, o)
+			rt.nIn++
 			ing.run.spent = append(ing.run.spent, spentEntry{out: uint64(o.out), by: uint64(num)<<32 | uint64(vin)})
 			if o.addr != 0 {
 				st, err := x.stat(ing, o.addr, h)
@@ -284,7 +281,7 @@ func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts [
 			}
 		}
 		v := uint64(po.value)
-		r.outs = append(r.outs, outRec{value: v, addr: a, class: po.class})
+		ing.run.txOuts = append(ing.run.txOuts, outRec{value: v, addr: a, class: po.class})
 		g.outs = append(g.outs, cachedOut{value: v, addr: a, spent: po.unspendable})
 		if !po.unspendable {
 			ent.left++
@@ -309,8 +306,8 @@ func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts [
 		e.stat.last = h
 	}
 	clear(ing.tmap)
-	ing.run.txRecs = r.encode(ing.run.txRecs)
-	ing.run.txEnds = append(ing.run.txEnds, uint32(len(ing.run.txRecs)))
+	rt.nOut = uint32(len(pouts))
+	ing.run.txs = append(ing.run.txs, rt)
 	ing.run.txids = append(ing.run.txids, txidEntry{prefix: binary.BigEndian.Uint64(t.id[:8]), num: num})
 	g.n++
 	if ent.left > 0 {

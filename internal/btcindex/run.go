@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/sstable/block"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/trawlhq/trawl/internal/btcnet"
@@ -30,8 +31,11 @@ import (
 // records.go, so the index is the same as if written key by key.
 type run struct {
 	firstTx TxNum
-	txRecs  []byte   // 't': records of tx numbers firstTx, firstTx+1, ...
-	txEnds  []uint32 // end of each record in txRecs
+	// 't': the transactions from tx number firstTx on, their inputs and
+	// outputs back to back; the table's writer encodes the records.
+	txs     []runTx
+	txIns   []inRec
+	txOuts  []outRec
 	txids   []txidEntry
 	spent   []spentEntry
 	hist    []histEntry
@@ -39,6 +43,14 @@ type run struct {
 	addrs   []addrEntry // in id order
 	blocks  []blockEntry
 	undoDel []uint32 // heights whose undo record a block of the run expired
+}
+
+type runTx struct {
+	id                chainhash.Hash
+	height            uint32
+	version, lockTime uint32
+	nIn, nOut         uint32
+	coinbase          bool
 }
 
 type txidEntry struct {
@@ -66,7 +78,7 @@ type blockEntry struct {
 }
 
 func (r *run) reset(firstTx TxNum) {
-	*r = run{firstTx: firstTx, txRecs: r.txRecs[:0], txEnds: r.txEnds[:0], txids: r.txids[:0], spent: r.spent[:0],
+	*r = run{firstTx: firstTx, txs: r.txs[:0], txIns: r.txIns[:0], txOuts: r.txOuts[:0], txids: r.txids[:0], spent: r.spent[:0],
 		hist: r.hist[:0], addrKey: r.addrKey[:0], addrs: r.addrs[:0], blocks: r.blocks[:0], undoDel: r.undoDel[:0]}
 }
 
@@ -89,6 +101,12 @@ type table struct {
 	name string
 	fill func(add func(k, v []byte, del bool) error) error
 }
+
+// The sstables of a commit are not compressed: those that overlap what is
+// there (most tables) are soon rewritten, compressed, by Pebble's
+// compactions, and those that land on the bottom level (transactions,
+// address keys, blocks) are mostly txids and hashes, which Snappy shrinks
+// by 3% (measured on a simulated chain) for a sixth of a commit's CPU.
 
 // noFilter names the tables read by dense keys or by prefix iteration,
 // whose sstables need no bloom filter: the tables keyed by tx number,
@@ -156,6 +174,7 @@ func (x *Index) writeTable(path string, t table) (int, error) {
 		return 0, err
 	}
 	o := x.writerOpts
+	o.Compression = block.NoCompression
 	if strings.Contains(noFilter, t.name) {
 		o.FilterPolicy = nil
 	}
@@ -321,16 +340,22 @@ func (r *run) tables(stats []statWrite, tip Tip, net btcnet.Network) []table {
 			return nil
 		}})
 	}
-	if len(r.txEnds) > 0 {
+	if len(r.txs) > 0 {
 		ts = append(ts, table{"t", func(add func(k, v []byte, del bool) error) error {
 			k := make([]byte, 0, 5)
-			start := uint32(0)
-			for i, end := range r.txEnds {
+			var rec txRec
+			var v []byte
+			ins, outs := r.txIns, r.txOuts
+			for i := range r.txs {
+				t := &r.txs[i]
+				rec = txRec{id: t.id, height: t.height, coinbase: t.coinbase, version: t.version, lockTime: t.lockTime,
+					ins: ins[:t.nIn], outs: outs[:t.nOut]}
+				ins, outs = ins[t.nIn:], outs[t.nOut:]
 				k = binary.BigEndian.AppendUint32(append(k[:0], pTx), uint32(r.firstTx)+uint32(i))
-				if err := add(k, r.txRecs[start:end], false); err != nil {
+				v = rec.encode(v[:0])
+				if err := add(k, v, false); err != nil {
 					return err
 				}
-				start = end
 			}
 			return nil
 		}})
