@@ -23,6 +23,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/txgraph"
@@ -71,9 +72,11 @@ type Clustering struct {
 	merges []Merge
 	refs   uint64 // input references examined
 
-	// Derived by index() at the end of Update: cluster id per address, and
-	// members per cluster. Reads use only these, so they may run
-	// concurrently with each other (not with Update).
+	// Derived by index() on the first read after an Update: cluster id per
+	// address, and members per cluster. Reads may run concurrently with
+	// each other (not with Update).
+	indexMu sync.Mutex
+	indexed atomic.Bool
 	id      []uint32
 	start   []uint32 // members of cluster c are members[start[c]:start[c+1]] when c is a cluster id
 	members []uint32
@@ -122,7 +125,7 @@ func (c *Clustering) Update(ctx context.Context, g *txgraph.Graph) error {
 		// chains; growing the slice step by step costs more than the unions.
 		c.merges = make([]Merge, 0, g.NIn()/3)
 	}
-	if n == c.done && len(c.id) == len(c.parent) {
+	if n == c.done && len(c.parent) >= g.NAddr() && c.indexed.Load() {
 		return nil
 	}
 	cl := c.opts.Classifier
@@ -164,8 +167,22 @@ func (c *Clustering) Update(ctx context.Context, g *txgraph.Graph) error {
 		}
 	}
 	c.done = n
-	c.index()
+	c.indexed.Store(false) // ids and members are derived again when next asked
 	return nil
+}
+
+// ensureIndex derives the ids and member lists once per Update; readers
+// may call it concurrently (not concurrently with Update).
+func (c *Clustering) ensureIndex() {
+	if c.indexed.Load() {
+		return
+	}
+	c.indexMu.Lock()
+	defer c.indexMu.Unlock()
+	if !c.indexed.Load() {
+		c.index()
+		c.indexed.Store(true)
+	}
 }
 
 func (c *Clustering) find(a uint32) uint32 {
@@ -231,6 +248,7 @@ func (c *Clustering) index() {
 // ID returns the cluster id of address a (a itself when it was never
 // merged). Address ids beyond the clustered graph are their own cluster.
 func (c *Clustering) ID(a uint32) uint32 {
+	c.ensureIndex()
 	if int(a) >= len(c.id) || a == 0 {
 		return a
 	}
@@ -240,12 +258,14 @@ func (c *Clustering) ID(a uint32) uint32 {
 // IDs returns the cluster id of every address (index = address id). The
 // slice is the clustering's own: do not modify it.
 func (c *Clustering) IDs() []uint32 {
+	c.ensureIndex()
 	return c.id
 }
 
 // Members returns the addresses of cluster id, in ascending order; nil if
 // id is not a cluster id.
 func (c *Clustering) Members(id uint32) []uint32 {
+	c.ensureIndex()
 	if id == 0 || int(id) >= len(c.id) || c.id[id] != id {
 		return nil
 	}
@@ -257,6 +277,7 @@ func (c *Clustering) Size(id uint32) int { return len(c.Members(id)) }
 
 // Count returns the number of clusters (with at least one address).
 func (c *Clustering) Count() int {
+	c.ensureIndex()
 	k := 0
 	for a := 1; a < len(c.id); a++ {
 		if c.id[a] == uint32(a) {

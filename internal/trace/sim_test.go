@@ -243,25 +243,40 @@ func TestRenderPeelTrace(t *testing.T) {
 	}
 }
 
-// The per-cluster sums count every result, listed or not.
+// The per-cluster sums add up the listed results.
 func TestClusterSums(t *testing.T) {
-	c := simtest.Get(t, 5, 60_000, "peel")
+	c := simtest.Get(t, 5, 60_000, "mixed")
 	tr := tracerFor(t, c)
-	res, err := tr.Forward(context.Background(), trace.Request{Sources: theftSources(t, c), Model: trace.Haircut, MaxHops: 1000, MaxResults: 5})
+	res, err := tr.Forward(context.Background(), trace.Request{Sources: theftSources(t, c), Model: trace.Haircut, MaxHops: 1000, MaxResults: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum, cash uint64
+	var sum, cash, listed, listedCash uint64
 	for _, s := range res.ByCluster {
 		sum += s.Sats
 		cash += s.CashOut
 	}
-	if !res.Truncated || len(res.ByCluster) == 0 {
-		t.Fatalf("%d results, truncated %v, %d cluster sums", len(res.Results), res.Truncated, len(res.ByCluster))
+	for i, r := range res.Results {
+		listed += r.Sats
+		if r.Kind == trace.CashOut {
+			listedCash += r.Sats
+		}
+		if i > 0 && r.Sats > res.Results[i-1].Sats {
+			t.Fatal("results not largest first")
+		}
 	}
-	tot := res.Totals
-	t.Logf("%d cluster sums of %d sats (%d cashed out)", len(res.ByCluster), sum, cash)
-	if len(res.ByCluster) >= trace.MaxClusterSums || sum != tot.CashOut+tot.Held+tot.Capped || cash != tot.CashOut {
-		t.Fatalf("cluster sums %d (cash-out %d), totals %+v", sum, cash, tot)
+	t.Logf("%d cluster sums of %d sats (%d cashed out) over %d results", len(res.ByCluster), sum, cash, len(res.Results))
+	if !res.Truncated || len(res.Results) != 50 || len(res.ByCluster) == 0 || sum != listed || cash != listedCash {
+		t.Fatalf("truncated %v, %d results of %d sats (%d cashed out), cluster sums %d (%d)", res.Truncated, len(res.Results), listed, listedCash, sum, cash)
+	}
+	// The 50 kept are the 50 largest of the full answer.
+	all, err := tr.Forward(context.Background(), trace.Request{Sources: theftSources(t, c), Model: trace.Haircut, MaxHops: 1000, MaxResults: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Results {
+		if all.Results[i] != res.Results[i] {
+			t.Fatalf("result %d of the top 50 differs from the full answer's", i)
+		}
 	}
 }

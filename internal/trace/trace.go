@@ -150,8 +150,8 @@ type Trace struct {
 	CoinJoins  map[uint32]bool // touched transactions classified as CoinJoins
 	SourceTxs  map[uint32]bool // transactions that created the source outputs
 	EdgesTrunc bool
-	// ByCluster sums the results per cluster (per address where there is
-	// no clustering), largest first, at most MaxClusterSums.
+	// ByCluster sums the listed results per cluster (per address where
+	// there is no clustering), largest first, at most MaxClusterSums.
 	ByCluster []ClusterSum
 }
 
@@ -188,7 +188,9 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 	defer putLive(live)
 	pending := make([]uint64, (g.NTx()+63)/64)
 	first := len(pending)
-	var results []Result
+	results := topK[Result]{max: req.MaxResults, worse: func(a, b Result) bool {
+		return a.Sats < b.Sats || (a.Sats == b.Sats && a.Output > b.Output)
+	}}
 	edges := edgeHeap{max: req.MaxEdges}
 
 	// emit places a tainted output: at a service, unspent, beyond the hop
@@ -225,13 +227,7 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 			first = min(first, int(sp/64))
 			return
 		}
-		if s, _, ok := tr.A.Of(a); ok {
-			r.Service, r.Category = s.Name, s.Category
-		}
-		if tr.C != nil {
-			r.Cluster = tr.C.ID(a)
-		}
-		results = append(results, r)
+		results.offer(r)
 		if req.MaxEdges > 0 {
 			edges.offer(Edge{FromTx: tx, Output: o, ToTx: txgraph.NoTx, Sats: tt.sats})
 		}
@@ -346,20 +342,23 @@ func (tr *Tracer) Forward(ctx context.Context, req Request) (*Trace, error) {
 	for _, o := range live.inserted {
 		if tt, ok := live.get(o); ok {
 			res.Totals.Held += tt.sats
-			results = append(results, Result{Output: o, Tx: g.TxOf(o), Addr: g.Addr[o], Sats: tt.sats, Hops: int(tt.hops), Kind: Held})
+			results.offer(Result{Output: o, Tx: g.TxOf(o), Addr: g.Addr[o], Sats: tt.sats, Hops: int(tt.hops), Kind: Held})
 		}
 	}
-	slices.SortFunc(results, func(a, b Result) int {
-		if a.Sats != b.Sats {
-			return cmp.Compare(b.Sats, a.Sats)
+	// Only the results kept are described (service, cluster): there may be
+	// millions of held outputs.
+	kept := results.sorted()
+	for i := range kept {
+		r := &kept[i]
+		if sv, _, ok := tr.A.Of(r.Addr); ok {
+			r.Service, r.Category = sv.Name, sv.Category
 		}
-		return cmp.Compare(a.Output, b.Output)
-	})
-	res.ByCluster = sumByCluster(results)
-	if len(results) > req.MaxResults {
-		results, res.Truncated = results[:req.MaxResults], true
+		if tr.C != nil {
+			r.Cluster = tr.C.ID(r.Addr)
+		}
 	}
-	res.Results = results
+	res.Results, res.Truncated = kept, results.dropped
+	res.ByCluster = sumByCluster(kept)
 	if req.MaxEdges > 0 {
 		res.Edges, res.EdgesTrunc = edges.sorted(), edges.dropped
 	}
@@ -619,4 +618,67 @@ func sumByCluster(results []Result) []ClusterSum {
 		return cmp.Compare(a.Cluster, b.Cluster)
 	})
 	return out[:min(len(out), MaxClusterSums)]
+}
+
+// topK keeps the max best items offered: a heap whose root is the worst
+// kept; worse(a, b) ranks a below b and must be a strict total order so
+// that the result does not depend on the offer order.
+type topK[T any] struct {
+	max     int
+	items   []T
+	worse   func(a, b T) bool
+	dropped bool
+}
+
+func (h *topK[T]) offer(x T) {
+	if h.max <= 0 {
+		h.dropped = true
+		return
+	}
+	if len(h.items) < h.max {
+		h.items = append(h.items, x)
+		for i := len(h.items) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !h.worse(h.items[i], h.items[p]) {
+				break
+			}
+			h.items[i], h.items[p] = h.items[p], h.items[i]
+			i = p
+		}
+		return
+	}
+	h.dropped = true
+	if !h.worse(h.items[0], x) {
+		return
+	}
+	h.items[0] = x
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(h.items) && h.worse(h.items[l], h.items[m]) {
+			m = l
+		}
+		if r := l + 1; r < len(h.items) && h.worse(h.items[r], h.items[m]) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+}
+
+// sorted returns the kept items, best first.
+func (h *topK[T]) sorted() []T {
+	out := slices.Clone(h.items)
+	slices.SortFunc(out, func(a, b T) int {
+		switch {
+		case h.worse(b, a):
+			return -1
+		case h.worse(a, b):
+			return 1
+		}
+		return 0
+	})
+	return out
 }
