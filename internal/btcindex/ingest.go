@@ -22,6 +22,47 @@ type addrKey struct {
 
 func (k *addrKey) bytes() []byte { return k.b[:k.n] }
 
+// addrMap maps address keys to ids. Nearly every key is a class byte and a
+// 20- or 32-byte hash; those live in maps with keys of exactly that size,
+// which are half as slow to search as one of the longest key's size (the
+// maps outgrow the CPU's caches, and bigger entries miss more).
+type addrMap struct {
+	k21   map[[21]byte]AddrID
+	k33   map[[33]byte]AddrID
+	other map[addrKey]AddrID
+}
+
+func newAddrMap(n int) addrMap {
+	return addrMap{k21: make(map[[21]byte]AddrID, n), k33: make(map[[33]byte]AddrID, n/4), other: map[addrKey]AddrID{}}
+}
+
+func (m *addrMap) get(k *addrKey) (AddrID, bool) {
+	var id AddrID
+	var ok bool
+	switch k.n {
+	case 21:
+		id, ok = m.k21[[21]byte(k.b[:21])]
+	case 33:
+		id, ok = m.k33[[33]byte(k.b[:33])]
+	default:
+		id, ok = m.other[*k]
+	}
+	return id, ok
+}
+
+func (m *addrMap) set(k *addrKey, id AddrID) {
+	switch k.n {
+	case 21:
+		m.k21[[21]byte(k.b[:21])] = id
+	case 33:
+		m.k33[[33]byte(k.b[:33])] = id
+	default:
+		m.other[*k] = id
+	}
+}
+
+func (m *addrMap) len() int { return len(m.k21) + len(m.k33) + len(m.other) }
+
 // cachedOut is an output of a recent transaction.
 type cachedOut struct {
 	value uint64
@@ -76,10 +117,26 @@ func (c *txCache) rotate() {
 	c.young.outs, c.young.n = c.young.outs[:0], 0
 }
 
+// statEntry is an address's statistics in the ingest cache, in 32 bytes
+// (two to a cache line): the record's fields, and the height plus one of
+// the block that last saved them into its undo record, whose top bit says
+// that the entry changed since the last commit.
 type statEntry struct {
-	stat  addrStat
-	mark  int32 // height of the block that last saved this entry's undo
-	dirty bool
+	balance, received uint64
+	first, last, txs  uint32
+	mark              uint32
+}
+
+const dirtyBit = 1 << 31
+
+func (e *statEntry) dirty() bool { return e.mark&dirtyBit != 0 }
+
+func (e *statEntry) rec() addrStat {
+	return addrStat{balance: e.balance, received: e.received, first: e.first, last: e.last, txs: e.txs}
+}
+
+func (e *statEntry) setRec(s addrStat) {
+	e.balance, e.received, e.first, e.last, e.txs = s.balance, s.received, s.first, s.last, s.txs
 }
 
 // statCache holds address statistics: those of the last addresses created
@@ -116,7 +173,7 @@ func (c *statCache) rotate() bool {
 		dropped = len(c.old) > 0
 		next := make(map[AddrID]*statEntry, c.limit/2)
 		for a, e := range c.old {
-			if e.dirty {
+			if e.dirty() {
 				next[a] = e
 			}
 		}
@@ -125,7 +182,7 @@ func (c *statCache) rotate() bool {
 	if len(c.win) > 2*c.limit {
 		cut := len(c.win) - c.limit
 		for i := range cut {
-			if c.win[i].dirty {
+			if c.win[i].dirty() {
 				e := c.win[i]
 				c.young[c.base+AddrID(i)] = &e
 			}
@@ -151,8 +208,8 @@ type ingester struct {
 	commit   *commit
 	spare    run // a committed run, whose memory the next run reuses
 	txs      txCache
-	addrs    map[addrKey]AddrID // young generation; addrsOld the old
-	addrsOld map[addrKey]AddrID
+	addrs    addrMap // young generation; addrsOld the old
+	addrsOld addrMap
 	stats    statCache
 	dirty    []AddrID
 	// complete says that the address and statistics caches hold every
@@ -172,8 +229,8 @@ func (x *Index) ingester() *ingester {
 		n := x.opts.CacheTxs
 		x.ing = &ingester{
 			txs:      txCache{young: newTxGen(), old: newTxGen(), limit: n},
-			addrs:    make(map[addrKey]AddrID),
-			addrsOld: map[addrKey]AddrID{},
+			addrs:    newAddrMap(0),
+			addrsOld: newAddrMap(0),
 			stats:    statCache{base: x.tip.NextID, young: map[AddrID]*statEntry{}, old: map[AddrID]*statEntry{}, limit: n},
 			tmap:     make(map[AddrID]int),
 			complete: x.tip.NextID == 1,
@@ -299,11 +356,11 @@ func (x *Index) connectTx(ing *ingester, t *prepTx, ins []wire.OutPoint, pouts [
 	for _, tc := range ing.touched {
 		ing.run.hist = append(ing.run.hist, histEntry{key: uint64(tc.addr)<<32 | uint64(num), flags: tc.flags})
 		e := ing.stats.get(tc.addr)
-		if e.stat.txs == 0 {
-			e.stat.first = h
+		if e.txs == 0 {
+			e.first = h
 		}
-		e.stat.txs++
-		e.stat.last = h
+		e.txs++
+		e.last = h
 	}
 	clear(ing.tmap)
 	rt.nOut = uint32(len(pouts))
@@ -370,44 +427,46 @@ func (x *Index) spend(ing *ingester, p *wire.OutPoint) (inRec, error) {
 
 // stat returns the statistics of a for update, saving their prior value
 // in the block's undo record on the block's first touch.
-func (x *Index) stat(ing *ingester, a AddrID, h uint32) (*addrStat, error) {
+func (x *Index) stat(ing *ingester, a AddrID, h uint32) (*statEntry, error) {
 	e := ing.stats.get(a)
 	if e == nil {
 		if a >= ing.stats.base || ing.complete {
 			return nil, errs.E(errs.Internal, "btcindex: address id %d has no statistics in memory", a)
 		}
-		e = &statEntry{mark: -1}
+		e = &statEntry{}
 		v, err := x.get(key4(pAddrStat, uint32(a)))
 		if err != nil {
 			return nil, err
 		}
 		if v != nil {
-			if e.stat, err = decodeStat(v); err != nil {
+			st, err := decodeStat(v)
+			if err != nil {
 				return nil, err
 			}
+			e.setRec(st)
 		}
 		ing.stats.young[a] = e
 	}
-	if e.mark != int32(h) {
+	if e.mark&^dirtyBit != h+1 {
 		if a < ing.undo.nextID {
-			ing.undo.prior = append(ing.undo.prior, undoStat{a, e.stat})
+			ing.undo.prior = append(ing.undo.prior, undoStat{a, e.rec()})
 		}
-		e.mark = int32(h)
+		e.mark = e.mark&dirtyBit | (h + 1)
 	}
-	if !e.dirty {
-		e.dirty = true
+	if !e.dirty() {
+		e.mark |= dirtyBit
 		ing.dirty = append(ing.dirty, a)
 	}
-	return &e.stat, nil
+	return e, nil
 }
 
 // addrID returns the id of the address key k, assigning the next one on
 // first sight.
 func (x *Index) addrID(ing *ingester, k *addrKey) (AddrID, error) {
-	if id, ok := ing.addrs[*k]; ok {
+	if id, ok := ing.addrs.get(k); ok {
 		return id, nil
 	}
-	if id, ok := ing.addrsOld[*k]; ok {
+	if id, ok := ing.addrsOld.get(k); ok {
 		return id, nil
 	}
 	var v []byte
@@ -431,9 +490,9 @@ func (x *Index) addrID(ing *ingester, k *addrKey) (AddrID, error) {
 		ing.run.addrKey = append(ing.run.addrKey, k.bytes()...)
 		ing.run.addrs = append(ing.run.addrs, addrEntry{id: id, off: off, end: uint32(len(ing.run.addrKey))})
 		// A new address starts with empty statistics, in the window.
-		ing.stats.win = append(ing.stats.win, statEntry{mark: -1})
+		ing.stats.win = append(ing.stats.win, statEntry{})
 	}
-	ing.addrs[*k] = id
+	ing.addrs.set(k, id)
 	return id, nil
 }
 
@@ -493,17 +552,18 @@ func (x *Index) startCommit() error {
 	if ing.stats.rotate() {
 		ing.complete = false
 	}
-	if len(ing.addrs) >= x.opts.CacheTxs {
-		if len(ing.addrsOld) > 0 {
+	if ing.addrs.len() >= x.opts.CacheTxs {
+		if ing.addrsOld.len() > 0 {
 			ing.complete = false
 		}
-		ing.addrsOld, ing.addrs = ing.addrs, make(map[addrKey]AddrID, x.opts.CacheTxs/2)
+		ing.addrsOld, ing.addrs = ing.addrs, newAddrMap(x.opts.CacheTxs/2)
 	}
 	stats := make([]statWrite, 0, len(ing.dirty))
 	for _, a := range ing.dirty {
 		e := ing.stats.get(a)
-		stats = append(stats, statWrite{addr: a, rec: e.stat.encode(nil)})
-		e.dirty = false
+		rec := e.rec()
+		stats = append(stats, statWrite{addr: a, rec: rec.encode(nil)})
+		e.mark &^= dirtyBit
 	}
 	ing.dirty = ing.dirty[:0]
 	r := new(run)
