@@ -48,6 +48,7 @@ func ingestBTCCommand() *command {
 			if (blocks == "") == (rf.url == "") {
 				return errs.E(errs.Invalid, "one of --blocks DIR and --rpc URL is required")
 			}
+			ingestGC()
 			x, err := e.openBTC()
 			if err != nil {
 				return err
