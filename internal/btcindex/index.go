@@ -61,8 +61,18 @@ const KeepUndo = 288
 // Options tune an Index. The zero value is good.
 type Options struct {
 	// CacheTxs bounds the recent transactions whose outputs ingest keeps in
-	// memory (default 2,000,000); the address caches are sized alike.
+	// memory (default 2,000,000).
 	CacheTxs int
+	// CacheAddrs bounds the addresses whose ids and statistics ingest keeps
+	// in memory (default 8,000,000; ids in two generations of up to that
+	// many, statistics of the newest up to twice as many: about 1.3 GB at
+	// the most): an address out of the cache costs Pebble lookups of its id
+	// and its statistics, and addresses are reused long after they first
+	// appear.
+	CacheAddrs int
+	// BlockCache is the bytes of Pebble's block cache (default 256 MiB):
+	// ingest reads the address tables of addresses out of its own cache.
+	BlockCache int64
 	// BatchTxs is how many transactions ingest collects before a commit
 	// (default 200,000). The batch is one atomic write with its tip.
 	BatchTxs int
@@ -73,6 +83,12 @@ type Options struct {
 func (o *Options) ensureDefaults() {
 	if o.CacheTxs <= 0 {
 		o.CacheTxs = 2_000_000
+	}
+	if o.CacheAddrs <= 0 {
+		o.CacheAddrs = 8_000_000
+	}
+	if o.BlockCache <= 0 {
+		o.BlockCache = 256 << 20
 	}
 	if o.BatchTxs <= 0 {
 		o.BatchTxs = 200_000
@@ -122,7 +138,7 @@ func Open(dir string, o Options) (*Index, error) {
 		L0StopWritesThreshold:       32,
 		LBaseMaxBytes:               256 << 20,
 		MaxOpenFiles:                1000,
-		Cache:                       pebble.NewCache(64 << 20),
+		Cache:                       pebble.NewCache(o.BlockCache),
 		Logger:                      quietLogger{},
 	}
 	// Ingest looks up every new address key and most lookups miss; bloom

@@ -140,20 +140,24 @@ func (e *statEntry) setRec(s addrStat) {
 }
 
 // statCache holds address statistics: those of the last addresses created
-// in a window indexed by id, older ones in a two-generation map filled
-// from the index.
+// in a window indexed by id, in chunks (so that it grows without copying
+// and shrinks a chunk at a time), older ones in a two-generation map
+// filled from the index.
 type statCache struct {
-	base  AddrID      // id of win[0]
-	win   []statEntry // ids base to base+len(win)-1
-	young map[AddrID]*statEntry
-	old   map[AddrID]*statEntry
-	limit int
+	base   AddrID // id of chunks[0][0]
+	chunks []*[statChunk]statEntry
+	n      int // ids base to base+n-1 are in the window
+	young  map[AddrID]*statEntry
+	old    map[AddrID]*statEntry
+	limit  int // the window keeps up to twice as many; the maps a quarter
 }
+
+const statChunk = 1 << 16
 
 func (c *statCache) get(a AddrID) *statEntry {
 	if a >= c.base {
-		if i := int(a - c.base); i < len(c.win) {
-			return &c.win[i]
+		if i := int(a - c.base); i < c.n {
+			return &c.chunks[i/statChunk][i%statChunk]
 		}
 		return nil
 	}
@@ -163,15 +167,23 @@ func (c *statCache) get(a AddrID) *statEntry {
 	return c.old[a]
 }
 
+// add puts the next id in the window, with empty statistics.
+func (c *statCache) add() {
+	if c.n == len(c.chunks)*statChunk {
+		c.chunks = append(c.chunks, new([statChunk]statEntry))
+	}
+	c.n++
+}
+
 // rotate shrinks the window and drops the old map generation when they
 // are full, and reports whether it dropped entries. It keeps the dirty
 // entries (changed by the batch being built); every other entry it drops
 // must be committed.
 func (c *statCache) rotate() bool {
 	dropped := false
-	if len(c.young) >= c.limit {
+	if len(c.young) >= c.limit/4 {
 		dropped = len(c.old) > 0
-		next := make(map[AddrID]*statEntry, c.limit/2)
+		next := make(map[AddrID]*statEntry, c.limit/8)
 		for a, e := range c.old {
 			if e.dirty() {
 				next[a] = e
@@ -179,16 +191,19 @@ func (c *statCache) rotate() bool {
 		}
 		c.old, c.young = c.young, next
 	}
-	if len(c.win) > 2*c.limit {
-		cut := len(c.win) - c.limit
-		for i := range cut {
-			if c.win[i].dirty() {
-				e := c.win[i]
-				c.young[c.base+AddrID(i)] = &e
+	if c.n > 2*c.limit {
+		cut := (c.n - c.limit) / statChunk
+		for k, ch := range c.chunks[:cut] {
+			for i := range ch {
+				if ch[i].dirty() {
+					e := ch[i]
+					c.young[c.base+AddrID(k*statChunk+i)] = &e
+				}
 			}
 		}
-		c.base += AddrID(cut)
-		c.win = append(make([]statEntry, 0, 2*c.limit), c.win[cut:]...)
+		c.chunks = append([]*[statChunk]statEntry(nil), c.chunks[cut:]...)
+		c.base += AddrID(cut * statChunk)
+		c.n -= cut * statChunk
 		dropped = true
 	}
 	return dropped
@@ -231,7 +246,7 @@ func (x *Index) ingester() *ingester {
 			txs:      txCache{young: newTxGen(), old: newTxGen(), limit: n},
 			addrs:    newAddrMap(0),
 			addrsOld: newAddrMap(0),
-			stats:    statCache{base: x.tip.NextID, young: map[AddrID]*statEntry{}, old: map[AddrID]*statEntry{}, limit: n},
+			stats:    statCache{base: x.tip.NextID, young: map[AddrID]*statEntry{}, old: map[AddrID]*statEntry{}, limit: x.opts.CacheAddrs},
 			tmap:     make(map[AddrID]int),
 			complete: x.tip.NextID == 1,
 		}
@@ -490,7 +505,7 @@ func (x *Index) addrID(ing *ingester, k *addrKey) (AddrID, error) {
 		ing.run.addrKey = append(ing.run.addrKey, k.bytes()...)
 		ing.run.addrs = append(ing.run.addrs, addrEntry{id: id, off: off, end: uint32(len(ing.run.addrKey))})
 		// A new address starts with empty statistics, in the window.
-		ing.stats.win = append(ing.stats.win, statEntry{})
+		ing.stats.add()
 	}
 	ing.addrs.set(k, id)
 	return id, nil
@@ -552,11 +567,11 @@ func (x *Index) startCommit() error {
 	if ing.stats.rotate() {
 		ing.complete = false
 	}
-	if ing.addrs.len() >= x.opts.CacheTxs {
+	if ing.addrs.len() >= x.opts.CacheAddrs {
 		if ing.addrsOld.len() > 0 {
 			ing.complete = false
 		}
-		ing.addrsOld, ing.addrs = ing.addrs, newAddrMap(x.opts.CacheTxs/2)
+		ing.addrsOld, ing.addrs = ing.addrs, newAddrMap(x.opts.CacheAddrs/2)
 	}
 	stats := make([]statWrite, 0, len(ing.dirty))
 	for _, a := range ing.dirty {

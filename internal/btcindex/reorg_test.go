@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/trawlhq/trawl/internal/btcnet"
+	"github.com/trawlhq/trawl/internal/btcsim"
 )
 
 // p2pkh is an output script paying key hash {k, k, ...}.
@@ -223,5 +224,26 @@ func TestIngestReorg(t *testing.T) {
 	want := ingestDir(t, ab, t.TempDir(), Options{})
 	if checksum(t, x) != checksum(t, want) {
 		t.Fatal("ingest across a reorg differs from ingest of the winning chain")
+	}
+}
+
+// TestSmallCachesSameIndex: caches far smaller than the chain (every
+// generation rotates, the window of statistics slides, addresses and
+// outputs are read back from Pebble) give the same index as the defaults.
+func TestSmallCachesSameIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates and ingests a chain of 80,000 transactions twice")
+	}
+	blocks := t.TempDir()
+	if _, err := btcsim.Simulate(context.Background(), btcsim.Options{Dir: blocks, Seed: 9, Txs: 80_000}); err != nil {
+		t.Fatal(err)
+	}
+	want := ingestDir(t, blocks, t.TempDir(), Options{})
+	x := ingestDir(t, blocks, t.TempDir(), Options{CacheTxs: 500, CacheAddrs: 2000, BatchTxs: 3000})
+	if tip, _, _ := x.Tip(); tip.NextID <= statChunk+4000 {
+		t.Fatalf("only %d addresses: the window never slid", tip.NextID)
+	}
+	if checksum(t, x) != checksum(t, want) {
+		t.Fatal("an ingest with small caches differs from one with the defaults")
 	}
 }
