@@ -135,7 +135,17 @@ func (e *Engine) Refresh(ctx context.Context) error {
 			listVer, _ = e.opts.Screener.Listings()
 		}
 		if height == e.tip && listVer == e.listVer {
-			return nil // nothing changed
+			// The same height may be another branch's block.
+			hash, _, err := e.src.BlockAt(height)
+			if err != nil && !errs.Is(err, errs.NotFound) {
+				return err
+			}
+			g.RLock()
+			same := err == nil && hash == g.TipHash()
+			g.RUnlock()
+			if same {
+				return nil // nothing changed
+			}
 		}
 	}
 	if g == nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/cockroachdb/pebble/v2"
@@ -107,17 +108,23 @@ type Tip struct {
 }
 
 // Index is an open chain index. Queries are safe for concurrent use with
-// each other; ingest (ConnectBlock, Flush, DisconnectTip, Ingest) must run
-// on one goroutine at a time, and queries see only committed blocks.
+// each other and with one ingest (ConnectBlock, Flush, DisconnectTip,
+// Ingest), which must run on one goroutine at a time. Queries see only
+// committed blocks, and each sees one committed state: a query that reads
+// several records reads them from one snapshot, so a block a commit adds
+// or a reorg removes meanwhile is seen wholly or not at all.
 type Index struct {
-	db         *pebble.DB
+	db *pebble.DB
+	// r is what queries read: db, or in a view (see pin) a snapshot of it.
+	r          pebble.Reader
+	view       bool
 	dir        string
 	writerOpts sstable.WriterOptions // of the sstables a commit ingests
 	opts       Options
-	net        btcnet.Network
-	mu         sync.Mutex // guards the ingest state below against concurrent ingests
-	tip        Tip        // committed and pending
-	has        bool       // tip is set (a block has been connected)
+	net        atomic.Uint32 // btcnet.Network; set by the first ingest while queries run
+	mu         sync.Mutex    // guards the ingest state below against concurrent ingests
+	tip        Tip           // committed and pending
+	has        bool          // tip is set (a block has been connected)
 	ing        *ingester
 }
 
@@ -161,7 +168,7 @@ func Open(dir string, o Options) (*Index, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "btcindex: open %s", dir)
 	}
-	x := &Index{db: db, dir: dir, opts: o, tip: Tip{Height: -1, NextID: 1}}
+	x := &Index{db: db, r: db, dir: dir, opts: o, tip: Tip{Height: -1, NextID: 1}}
 	x.writerOpts = po.MakeWriterOptions(0, db.TableFormat())
 	if err := x.loadMeta(); err != nil {
 		db.Close()
@@ -192,7 +199,7 @@ func (x *Index) loadMeta() error {
 		return err
 	}
 	if len(v) == 1 {
-		x.net = btcnet.Network(v[0])
+		x.net.Store(uint32(v[0]))
 	}
 	v, err = x.get(keyTip)
 	if err != nil || v == nil {
@@ -226,9 +233,24 @@ func decodeTip(v []byte) (Tip, error) {
 	return t, nil
 }
 
+// pin returns a read-only view of x on a snapshot of the committed state,
+// and the function that releases it. Queries that read several records
+// pin first, so that a commit or a reorg between their reads cannot mix
+// two states; a view pins nothing more. Ingest must not be called on a
+// view.
+func (x *Index) pin() (*Index, func()) {
+	if x.view {
+		return x, func() {}
+	}
+	s := x.db.NewSnapshot()
+	v := &Index{db: x.db, r: s, view: true, dir: x.dir, opts: x.opts}
+	v.net.Store(x.net.Load())
+	return v, func() { s.Close() }
+}
+
 // get returns a copy of the committed value of k, nil if absent.
 func (x *Index) get(k []byte) ([]byte, error) {
-	v, closer, err := x.db.Get(k)
+	v, closer, err := x.r.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
@@ -241,7 +263,7 @@ func (x *Index) get(k []byte) ([]byte, error) {
 }
 
 // Network returns the network of the indexed chain (Unknown while empty).
-func (x *Index) Network() btcnet.Network { return x.net }
+func (x *Index) Network() btcnet.Network { return btcnet.Network(x.net.Load()) }
 
 // Tip returns the last committed block; ok is false for an empty index.
 func (x *Index) Tip() (t Tip, ok bool, err error) {
@@ -258,7 +280,7 @@ func (x *Index) Tip() (t Tip, ok bool, err error) {
 // built in any number of runs, with crashes and reorgs in between, have the
 // same checksum.
 func (x *Index) Checksum() ([32]byte, error) {
-	it, err := x.db.NewIter(nil)
+	it, err := x.r.NewIter(nil)
 	if err != nil {
 		return [32]byte{}, errs.Wrap(errs.Internal, err, "btcindex: checksum")
 	}

@@ -589,7 +589,7 @@ func (x *Index) startCommit() error {
 	ing.batchTxs = 0
 	c := &commit{r: r, done: make(chan error, 1)}
 	ing.commit = c
-	tip, net := x.tip, x.net
+	tip, net := x.tip, x.Network()
 	go func() { c.done <- x.commitRun(r, stats, tip, net) }()
 	return nil
 }

@@ -126,6 +126,8 @@ func (x *Index) Block(height int) (*Block, error) {
 
 // BlockByHash returns the block with hash h.
 func (x *Index) BlockByHash(h chainhash.Hash) (*Block, error) {
+	x, release := x.pin()
+	defer release()
 	v, err := x.get(append([]byte{pBlockHash}, h[:]...))
 	if err != nil {
 		return nil, err
@@ -150,7 +152,7 @@ func (x *Index) txRec(n TxNum, r *txRec) error {
 // txid returns the txid of tx number n.
 func (x *Index) txid(n TxNum) (chainhash.Hash, error) {
 	var h chainhash.Hash
-	v, closer, err := x.db.Get(key4(pTx, uint32(n)))
+	v, closer, err := x.r.Get(key4(pTx, uint32(n)))
 	if err != nil {
 		return h, errs.Wrap(errs.Internal, err, "btcindex: tx %d", n)
 	}
@@ -166,7 +168,7 @@ func (x *Index) lookupTx(id *[32]byte) (TxNum, *txRec, error) {
 	lo[0] = pTxid
 	copy(lo[1:], id[:8])
 	hi := append(append([]byte(nil), lo...), 0xff, 0xff, 0xff, 0xff, 0xff)
-	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := x.r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return 0, nil, errs.Wrap(errs.Internal, err, "btcindex: txid lookup")
 	}
@@ -193,6 +195,8 @@ func (x *Index) lookupTx(id *[32]byte) (TxNum, *txRec, error) {
 
 // TxByID returns the transaction with txid id.
 func (x *Index) TxByID(id chainhash.Hash) (*Tx, error) {
+	x, release := x.pin()
+	defer release()
 	n, _, err := x.lookupTx((*[32]byte)(&id))
 	if err != nil {
 		return nil, err
@@ -202,6 +206,8 @@ func (x *Index) TxByID(id chainhash.Hash) (*Tx, error) {
 
 // Tx returns transaction number n with resolved inputs and spenders.
 func (x *Index) Tx(n TxNum) (*Tx, error) {
+	x, release := x.pin()
+	defer release()
 	var r txRec
 	if err := x.txRec(n, &r); err != nil {
 		return nil, err
@@ -260,6 +266,8 @@ func (x *Index) output(n TxNum, vout uint32, or outRec) (Output, error) {
 
 // Outpoint returns output vout of transaction txid, with its spender.
 func (x *Index) Outpoint(txid chainhash.Hash, vout uint32) (*Outpoint, error) {
+	x, release := x.pin()
+	defer release()
 	n, r, err := x.lookupTx((*[32]byte)(&txid))
 	if err != nil {
 		return nil, err
@@ -283,7 +291,7 @@ func (x *Index) addrText(a AddrID) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return addrText(k, x.net), nil
+	return addrText(k, x.Network()), nil
 }
 
 // addrClass renders address id a with the script class of its key.
@@ -295,12 +303,12 @@ func (x *Index) addrClass(a AddrID) (string, btcscript.Class, error) {
 	if err != nil || len(k) == 0 {
 		return "", btcscript.NonStandard, err
 	}
-	return addrText(k, x.net), btcscript.Class(k[0]), nil
+	return addrText(k, x.Network()), btcscript.Class(k[0]), nil
 }
 
 // AddressID returns the id of an address given as text.
 func (x *Index) AddressID(text string) (AddrID, error) {
-	k, err := parseAddr(text, x.net)
+	k, err := parseAddr(text, x.Network())
 	if err != nil {
 		return 0, err
 	}
@@ -322,6 +330,8 @@ func (x *Index) AddressID(text string) (AddrID, error) {
 // Address returns the address text's statistics and up to limit entries of
 // its history from tx number from on.
 func (x *Index) Address(text string, from TxNum, limit int) (*Address, error) {
+	x, release := x.pin()
+	defer release()
 	id, err := x.AddressID(text)
 	if err != nil {
 		return nil, err
@@ -331,6 +341,8 @@ func (x *Index) Address(text string, from TxNum, limit int) (*Address, error) {
 
 // AddressByID is Address for an address id.
 func (x *Index) AddressByID(id AddrID, from TxNum, limit int) (*Address, error) {
+	x, release := x.pin()
+	defer release()
 	v, err := x.get(key4(pAddrStat, uint32(id)))
 	if err != nil {
 		return nil, err
@@ -351,7 +363,7 @@ func (x *Index) AddressByID(id AddrID, from TxNum, limit int) (*Address, error) 
 	if limit <= 0 {
 		return a, nil
 	}
-	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: key8(pHistory, uint32(id), uint32(from)), UpperBound: key4(pHistory, uint32(id)+1)})
+	it, err := x.r.NewIter(&pebble.IterOptions{LowerBound: key8(pHistory, uint32(id), uint32(from)), UpperBound: key4(pHistory, uint32(id)+1)})
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "btcindex: history")
 	}

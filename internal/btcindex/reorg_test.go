@@ -117,11 +117,11 @@ func connectAll(t *testing.T, x *Index, blocks ...[]*wire.MsgBlock) {
 func TestReorg(t *testing.T) {
 	trunk, a, b := forkChains()
 	want := openIndex(t, t.TempDir(), Options{})
-	want.net = btcnet.Regtest
+	want.net.Store(uint32(btcnet.Regtest))
 	connectAll(t, want, trunk, a)
 
 	x := openIndex(t, t.TempDir(), Options{BatchTxs: 2})
-	x.net = btcnet.Regtest
+	x.net.Store(uint32(btcnet.Regtest))
 	connectAll(t, x, trunk, b)
 	before := checksum(t, x)
 	if before == checksum(t, want) {

@@ -19,7 +19,7 @@ func (x *Index) ScanTxs(ctx context.Context, from, to uint32, fn func(*txgraph.R
 	if from >= to {
 		return nil
 	}
-	it, err := x.db.NewIter(&pebble.IterOptions{
+	it, err := x.r.NewIter(&pebble.IterOptions{
 		LowerBound: key4(pTx, from),
 		UpperBound: key4(pTx, to),
 	})
@@ -71,8 +71,15 @@ func (x *Index) ScanTxs(ctx context.Context, from, to uint32, fn func(*txgraph.R
 	return nil
 }
 
-// The methods below make an Index a txgraph.Source.
-var _ txgraph.Source = (*Index)(nil)
+// The methods below make an Index a txgraph.Source, and a Pinner.
+var (
+	_ txgraph.Source = (*Index)(nil)
+	_ txgraph.Pinner = (*Index)(nil)
+)
+
+// Pin returns a view of the index on a snapshot of its committed state,
+// which ingest does not change, and the function that releases it.
+func (x *Index) Pin() (txgraph.Source, func()) { return x.pin() }
 
 // GraphTip returns the committed tip's height and next tx number.
 func (x *Index) GraphTip() (height int, nextTx uint32, ok bool, err error) {
@@ -109,6 +116,8 @@ func (x *Index) AddrIDOf(text string) (uint32, error) {
 
 // TxNumOf returns the tx number of the transaction with the given txid.
 func (x *Index) TxNumOf(txid string) (uint32, error) {
+	x, release := x.pin()
+	defer release()
 	h, err := chainhash.NewHashFromStrStrict(txid)
 	if err != nil || len(txid) != 64 {
 		return 0, errs.E(errs.Invalid, "btcindex: %q is not a txid (64 hex digits)", txid)
@@ -120,7 +129,7 @@ func (x *Index) TxNumOf(txid string) (uint32, error) {
 // AddrTxs returns the tx numbers in which address a received, in chain
 // order; with limit > 0, only the newest limit of them.
 func (x *Index) AddrTxs(a uint32, limit int) ([]uint32, error) {
-	it, err := x.db.NewIter(&pebble.IterOptions{
+	it, err := x.r.NewIter(&pebble.IterOptions{
 		LowerBound: key4(pHistory, a),
 		UpperBound: key4(pHistory, a+1),
 	})

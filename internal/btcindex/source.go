@@ -200,13 +200,16 @@ func (x *Index) IngestFrom(ctx context.Context, src Source, progress func(Progre
 	if err != nil {
 		return err
 	}
+	if x.view {
+		return errs.E(errs.Internal, "btcindex: ingest into a read-only view")
+	}
 	x.mu.Lock()
-	switch {
-	case x.net == btcnet.Unknown:
-		x.net = net
-	case x.net != net:
+	switch have := x.Network(); {
+	case have == btcnet.Unknown:
+		x.net.Store(uint32(net))
+	case have != net:
 		x.mu.Unlock()
-		return errs.E(errs.Invalid, "btcindex: the index holds %s, the source is %s", x.net, net)
+		return errs.E(errs.Invalid, "btcindex: the index holds %s, the source is %s", have, net)
 	}
 	x.mu.Unlock()
 	start := time.Now()

@@ -69,6 +69,7 @@ type Clustering struct {
 	parent []uint32
 	rank   []uint8
 	done   uint32 // transactions processed
+	rewind int    // the graph's Rewinds when they were
 	merges []Merge
 	refs   uint64 // input references examined
 
@@ -105,13 +106,15 @@ func (c *Clustering) Refs() uint64 { return c.refs }
 func (c *Clustering) Merges() []Merge { return c.merges }
 
 // Update processes the transactions the graph gained since the last call.
-// The caller holds g's read lock or owns g. A graph that shrank (a reorg
-// below the processed tip) is clustered again from scratch.
+// The caller holds g's read lock or owns g. A graph that a reorg rewound
+// since (whether it shrank or regrew past the processed tip) is clustered
+// again from scratch: merges of disconnected transactions must go.
 func (c *Clustering) Update(ctx context.Context, g *txgraph.Graph) error {
 	n := uint32(g.NTx())
-	if n < c.done {
+	if n < c.done || (c.done > 0 && g.Rewinds() != c.rewind) {
 		*c = *New(c.opts)
 	}
+	c.rewind = g.Rewinds()
 	if n := g.NAddr(); len(c.parent) < n {
 		c.parent = slices.Grow(c.parent, n-len(c.parent))
 		c.rank = slices.Grow(c.rank, n-len(c.rank))

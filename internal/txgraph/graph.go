@@ -58,6 +58,7 @@ type Graph struct {
 
 	blocks    []blockMark // per height
 	tipHeight int
+	rewinds   int // times a reorg dropped transactions
 	x         Source
 }
 
@@ -90,6 +91,19 @@ func (g *Graph) Source() Source { return g.x }
 // TipHeight is the height of the last block in the graph, -1 if none.
 func (g *Graph) TipHeight() int { return g.tipHeight }
 
+// TipHash is the hash of the last block in the graph; zero if none.
+func (g *Graph) TipHash() [32]byte {
+	if len(g.blocks) == 0 {
+		return [32]byte{}
+	}
+	return g.blocks[len(g.blocks)-1].hash
+}
+
+// Rewinds counts the reorgs that made the graph drop transactions; what
+// was derived from the graph (a clustering) is stale when it changed,
+// even if the graph has as many transactions as before.
+func (g *Graph) Rewinds() int { return g.rewinds }
+
 // Build reads the whole index into a new graph.
 func Build(ctx context.Context, x Source) (*Graph, error) {
 	g := &Graph{x: x, tipHeight: -1}
@@ -108,35 +122,47 @@ func Build(ctx context.Context, x Source) (*Graph, error) {
 func (g *Graph) Extend(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	height, next, ok, err := g.x.GraphTip()
+	x := g.x
+	if p, ok := x.(Pinner); ok {
+		pinned, release := p.Pin()
+		defer release()
+		x = pinned
+	}
+	height, next, ok, err := x.GraphTip()
 	if err != nil {
 		return err
 	}
 	if !ok {
+		// The index lost all its blocks (a reorg from the first block).
+		if len(g.blocks) > 0 {
+			g.truncate(0)
+			g.blocks, g.tipHeight = g.blocks[:0], -1
+			g.rewinds++
+		}
 		return nil
 	}
-	if err := g.rewind(height); err != nil {
+	if err := g.rewind(x, height); err != nil {
 		return err
 	}
 	from := uint32(g.NTx())
 	if from < next {
 		g.grow(int(next - from))
-		if err := g.x.ScanTxs(ctx, from, next, g.add); err != nil {
+		if err := x.ScanTxs(ctx, from, next, g.add); err != nil {
 			// Leave the graph as it was: drop what this call appended.
 			g.truncate(int(from))
 			return err
 		}
 	}
-	return g.markBlocks(height)
+	return g.markBlocks(x, height)
 }
 
 // rewind drops the graph's blocks that are no longer on the index's chain:
 // it keeps the longest prefix of blocks whose hashes the index still has at
 // their heights.
-func (g *Graph) rewind(indexTip int) error {
+func (g *Graph) rewind(x Source, indexTip int) error {
 	keep := min(len(g.blocks), indexTip+1)
 	for keep > 0 {
-		hash, _, err := g.x.BlockAt(keep - 1)
+		hash, _, err := x.BlockAt(keep - 1)
 		if err != nil && !errs.Is(err, errs.NotFound) {
 			return err
 		}
@@ -155,14 +181,15 @@ func (g *Graph) rewind(indexTip int) error {
 	g.truncate(n)
 	g.blocks = g.blocks[:keep]
 	g.tipHeight = keep - 1
+	g.rewinds++
 	return nil
 }
 
 // markBlocks records the hashes of the blocks from the graph's tip to the
 // index's.
-func (g *Graph) markBlocks(to int) error {
+func (g *Graph) markBlocks(x Source, to int) error {
 	for h := len(g.blocks); h <= to; h++ {
-		hash, first, err := g.x.BlockAt(h)
+		hash, first, err := x.BlockAt(h)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,15 @@ import (
 	"github.com/trawlhq/trawl/internal/btcscript"
 )
 
+// Pinner is a Source that can hold one committed state still while it goes
+// on ingesting. Extend reads the tip, the block hashes and the new
+// transactions from one pinned state, so that blocks committed or a reorg
+// made between those reads cannot mix two chains in the graph. release
+// frees the pinned state.
+type Pinner interface {
+	Pin() (pinned Source, release func())
+}
+
 // Source is a chain index the graph is read from (internal/btcindex is one).
 type Source interface {
 	// GraphTip returns the committed tip: its height and the tx number the
