@@ -42,7 +42,7 @@ func ingestBTCCommand() *command {
 			fs.StringVar(&blocks, "blocks", "", "Bitcoin Core blocks directory (blkNNNNN.dat)")
 			fs.BoolVar(&follow, "follow", false, "keep running and index new blocks as the node writes them")
 			fs.DurationVar(&every, "poll", 10*time.Second, "with --follow, how often to look for new blocks")
-			rf.register(fs)
+			rf.register(fs, "")
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if (blocks == "") == (rf.url == "") {
@@ -73,6 +73,15 @@ func ingestBTCCommand() *command {
 }
 
 func ingestOnce(ctx context.Context, e *env, x *btcindex.Index, blocks string) error {
+	rep := newProgressReporter(e)
+	if err := syncFiles(ctx, e, x, blocks, rep); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return printIngest(e, x, rep.final)
+}
+
+// syncFiles brings x to the best chain in the block files once.
+func syncFiles(ctx context.Context, e *env, x *btcindex.Index, blocks string, rep *progressReporter) error {
 	r, err := blkfile.Open(blocks)
 	if err != nil {
 		return err
@@ -85,13 +94,9 @@ func ingestOnce(ctx context.Context, e *env, x *btcindex.Index, blocks string) e
 	for _, w := range ch.Warnings() {
 		e.log.Warn("block files", "warning", w.String())
 	}
-	rep := newProgressReporter(e)
 	err = x.Ingest(ctx, ch, rep.report)
 	rep.finish()
-	if err != nil && ctx.Err() == nil {
-		return err
-	}
-	return printIngest(e, x, rep.final)
+	return err
 }
 
 // isTerminal reports whether f is a character device (a terminal).

@@ -26,20 +26,23 @@ func ingestGC() {
 	}
 }
 
-// rpcFlags are the flags of `trawl ingest btc --rpc`.
+// rpcFlags are the flags of `trawl ingest btc --rpc` (and, named with
+// the prefix btc-, of `trawl serve --btc-rpc`).
 type rpcFlags struct {
+	prefix                            string
 	url, user, pass, passFile, cookie string
 	workers, check                    int
 }
 
-func (r *rpcFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.url, "rpc", "", "index from a node over JSON-RPC instead: Bitcoin Core or btcd, e.g. http://127.0.0.1:8332/")
-	fs.StringVar(&r.user, "rpc-user", "", "RPC user (else TRAWL_RPC_USER)")
-	fs.StringVar(&r.pass, "rpc-pass", "", "RPC password; other users of this machine can see it: prefer --rpc-pass-file or TRAWL_RPC_PASS")
-	fs.StringVar(&r.passFile, "rpc-pass-file", "", "file holding the RPC password (else TRAWL_RPC_PASS_FILE, TRAWL_RPC_PASS)")
-	fs.StringVar(&r.cookie, "rpc-cookie", "", "Bitcoin Core's .cookie file (user and password in one)")
-	fs.IntVar(&r.workers, "rpc-workers", 4, "blocks requested from the node at once")
-	fs.IntVar(&r.check, "rpc-check", 1000, "cross-check every Nth block against the node's verbose getblock (prevouts on Core); 0 never")
+func (r *rpcFlags) register(fs *flag.FlagSet, prefix string) {
+	r.prefix = prefix
+	fs.StringVar(&r.url, prefix+"rpc", "", "index from a node over JSON-RPC: Bitcoin Core or btcd, e.g. http://127.0.0.1:8332/")
+	fs.StringVar(&r.user, prefix+"rpc-user", "", "RPC user (else TRAWL_RPC_USER)")
+	fs.StringVar(&r.pass, prefix+"rpc-pass", "", "RPC password; other users of this machine can see it: prefer --"+prefix+"rpc-pass-file or TRAWL_RPC_PASS")
+	fs.StringVar(&r.passFile, prefix+"rpc-pass-file", "", "file holding the RPC password (else TRAWL_RPC_PASS_FILE, TRAWL_RPC_PASS)")
+	fs.StringVar(&r.cookie, prefix+"rpc-cookie", "", "Bitcoin Core's .cookie file (user and password in one)")
+	fs.IntVar(&r.workers, prefix+"rpc-workers", 4, "blocks requested from the node at once")
+	fs.IntVar(&r.check, prefix+"rpc-check", 1000, "cross-check every Nth block against the node's verbose getblock (prevouts on Core); 0 never")
 }
 
 // client builds the RPC client. Settings come from the environment, then
@@ -67,16 +70,16 @@ func (r *rpcFlags) client(e *env) (*btcrpcclient.Client, error) {
 	if r.cookie != "" {
 		b, err := os.ReadFile(r.cookie)
 		if err != nil {
-			return nil, errs.E(errs.Invalid, "--rpc-cookie: %v", err)
+			return nil, errs.E(errs.Invalid, "--%srpc-cookie: %v", r.prefix, err)
 		}
 		u, p, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
 		if !ok {
-			return nil, errs.E(errs.Invalid, "--rpc-cookie %s does not hold USER:PASSWORD", r.cookie)
+			return nil, errs.E(errs.Invalid, "--%srpc-cookie %s does not hold USER:PASSWORD", r.prefix, r.cookie)
 		}
 		user, pass = u, p
 	}
 	if r.check < 0 || r.workers < 1 || r.workers > 64 {
-		return nil, errs.E(errs.Invalid, "--rpc-check must be ≥ 0 and --rpc-workers 1 to 64")
+		return nil, errs.E(errs.Invalid, "--%[1]srpc-check must be ≥ 0 and --%[1]srpc-workers 1 to 64", r.prefix)
 	}
 	return btcrpcclient.New(btcrpcclient.Config{URL: r.url, User: user, Pass: pass, Workers: r.workers})
 }
@@ -92,26 +95,12 @@ func ingestRPC(ctx context.Context, e *env, x *btcindex.Index, rf *rpcFlags, fol
 	}
 	var total btcindex.Progress
 	for {
-		before, had, err := x.Tip()
-		if err != nil {
-			return err
-		}
 		rep := newProgressReporter(e)
-		err = x.IngestFrom(ctx, c, rep.report)
-		rep.finish()
+		err := syncRPC(ctx, e, x, c, rf.check, rep)
 		total.Blocks += rep.final.Blocks
 		total.Txs += rep.final.Txs
 		total.Disconnected += rep.final.Disconnected
 		total.Elapsed += rep.final.Elapsed
-		if err == nil && rf.check > 0 {
-			// The blocks above the fork point (the old tip, less the
-			// blocks a reorg disconnected) are new.
-			from := 0
-			if had {
-				from = max(0, before.Height+1-rep.final.Disconnected)
-			}
-			err = crossCheck(ctx, e, x, c, from, rf.check)
-		}
 		switch {
 		case ctx.Err() != nil:
 			return printIngest(e, x, total)
@@ -129,6 +118,27 @@ func ingestRPC(ctx context.Context, e *env, x *btcindex.Index, rf *rpcFlags, fol
 		case <-time.After(every):
 		}
 	}
+}
+
+// syncRPC brings x to the node's tip once and cross-checks every check-th
+// of the blocks it connected (none when check is 0).
+func syncRPC(ctx context.Context, e *env, x *btcindex.Index, c *btcrpcclient.Client, check int, rep *progressReporter) error {
+	before, had, err := x.Tip()
+	if err != nil {
+		return err
+	}
+	err = x.IngestFrom(ctx, c, rep.report)
+	rep.finish()
+	if err != nil || check <= 0 {
+		return err
+	}
+	// The blocks above the fork point (the old tip, less the blocks a
+	// reorg disconnected) are new.
+	from := 0
+	if had {
+		from = max(0, before.Height+1-rep.final.Disconnected)
+	}
+	return crossCheck(ctx, e, x, c, from, check)
 }
 
 // crossCheck compares the committed blocks from height from on whose
@@ -184,6 +194,7 @@ func nodeTxs(vb *btcrpcclient.VerboseBlock) ([]btcindex.NodeTx, int) {
 type progressReporter struct {
 	e     *env
 	tty   bool
+	quiet bool // no final line (serve's follower logs the new tip instead)
 	last  time.Time
 	final btcindex.Progress
 }
@@ -196,7 +207,7 @@ func (r *progressReporter) report(p btcindex.Progress) { r.show(p, false) }
 
 // finish shows the last state, if anything was connected.
 func (r *progressReporter) finish() {
-	if r.final.Blocks > 0 {
+	if r.final.Blocks > 0 && !r.quiet {
 		r.show(r.final, true)
 	}
 }

@@ -50,7 +50,7 @@ func demoCommand() *command {
 			return e.serve(ctx, func(url string) {
 				demo.URL = url
 				e.print(demo, func(w io.Writer) { demo.writeText(w) })
-			})
+			}, nil)
 		}}
 }
 

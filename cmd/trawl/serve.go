@@ -7,15 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/audit"
-	"github.com/trawlhq/trawl/internal/btcindex"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
@@ -23,19 +17,22 @@ import (
 )
 
 func serveCommand() *command {
+	var bf btcFollowFlags
 	return &command{name: "serve", summary: "run the hub's HTTP server",
+		flags: bf.register,
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return errs.E(errs.Invalid, "serve takes no arguments, got %q", args[0])
 			}
-			return e.serve(ctx, nil)
+			return e.serve(ctx, nil, &bf)
 		}}
 }
 
 // serve runs the server until ctx is cancelled (SIGINT, SIGTERM), then lets
 // in-flight requests finish within the shutdown timeout. ready, if set, is
-// called with the base URL once the listener is open.
-func (e *env) serve(ctx context.Context, ready func(url string)) error {
+// called with the base URL once the listener is open. bf, if set, names a
+// Bitcoin chain to follow.
+func (e *env) serve(ctx context.Context, ready func(url string), bf *btcFollowFlags) error {
 	cfg := e.cfg.Config
 	store, err := e.openStore(ctx)
 	if err != nil {
@@ -53,27 +50,14 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	if err := sc.Refresh(ctx, true); err != nil {
 		return err
 	}
-	// The Bitcoin index, when one was built in the data dir, answers
-	// /api/v1/btc/... (only one process may hold it open).
-	var chain httpapi.ChainQuery
-	var engine atomic.Pointer[analysis.Engine]
-	var analysisFn httpapi.AnalysisFunc
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, "btc")); err == nil {
-		if x, err := e.openBTC(); err != nil {
-			e.log.Warn("the Bitcoin index is not served", "err", err)
-		} else {
-			chain = btcQuery(x)
-			analysisFn = engine.Load
-			// The analysis (graph, clusters, attribution) is built in the
-			// background; until it is ready its routes answer 503.
-			// The index closes after serve returns: stop and wait for the
-			// analysis first (it may be reading the index).
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() { defer wg.Done(); e.runAnalysis(workCtx, x, sc, &engine) }()
-			defer func() { stopWork(); wg.Wait() }()
-		}
+	// The Bitcoin index, when one was built in the data dir or a chain is
+	// followed, answers /api/v1/btc/... and feeds the analysis; they stop
+	// before the index closes, after serve returns.
+	btc, err := e.serveBTC(workCtx, sc, bf)
+	if err != nil {
+		return err
 	}
+	defer func() { stopWork(); btc.wait() }()
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
@@ -82,8 +66,9 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		Audit:     rec,
 		Screener:  sc,
 		Tags:      store,
-		Chain:     chain,
-		Analysis:  analysisFn,
+		Chain:     btc.query(),
+		Analysis:  btc.analysis(),
+		Status:    btc.status,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,
@@ -95,6 +80,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		// the keys' stored digests alone (see internal/httpapi/session.go).
 		SessionSecret: []byte(cfg.SessionSecret),
 	})
+	btc.register(api.Registry())
 	hs := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -148,43 +134,3 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	return nil
 }
 
-// runAnalysis builds the chain analysis, publishes it, and refreshes it
-// every AnalysisRefresh while ctx lives (new blocks, tags, lists).
-func (e *env) runAnalysis(ctx context.Context, x *btcindex.Index, sc *screening.Screener, dst *atomic.Pointer[analysis.Engine]) {
-	o, err := e.analysisOptions(ctx, x, sc)
-	if err != nil {
-		e.log.Error("chain analysis not available", "err", err)
-		return
-	}
-	if _, ok, err := x.Tip(); err != nil || !ok {
-		e.log.Warn("chain analysis not available: the Bitcoin index is empty")
-		return
-	}
-	en, err := analysis.Open(ctx, x, o)
-	if err != nil {
-		if ctx.Err() == nil {
-			e.log.Error("chain analysis not available", "err", err)
-		}
-		return
-	}
-	dst.Store(en)
-	e.log.Info("chain analysis ready", "state", en.Stats().String())
-	t := time.NewTicker(analysisRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := sc.Refresh(ctx, false); err != nil && ctx.Err() == nil {
-				e.log.Warn("screening refresh failed", "err", err)
-			}
-			if err := en.Refresh(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("chain analysis refresh failed", "err", err)
-			}
-		}
-	}
-}
-
-// analysisRefresh is how often serve brings the analysis up to date.
-const analysisRefresh = 30 * time.Second

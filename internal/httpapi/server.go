@@ -44,6 +44,9 @@ type Options struct {
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
+	// Status, if set, adds fields to /readyz's answer (the chain index's
+	// tip and lag); it must not block.
+	Status func() map[string]any
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes
 	RateLimit float64 // requests/s per key; 0 disables
@@ -417,7 +420,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			return errs.Wrap(errs.Unavailable, err, "not ready: a dependency does not answer")
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]any{}
+	if s.opts.Status != nil {
+		body = s.opts.Status()
+	}
+	body["status"] = "ready"
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
