@@ -127,6 +127,33 @@ const (
 	codeBlockNotFound  = -5
 )
 
+// Bitcoin Core's answers that need words of their own.
+const (
+	// codeInWarmup is RPC_IN_WARMUP: "Loading block index…", "Verifying
+	// blocks…", "Rewinding blocks…" while Core starts.
+	codeInWarmup = -28
+	// codeMisc is RPC_MISC_ERROR, which getblock answers for a block whose
+	// data Core pruned ("Block not available (pruned data)") or has not yet
+	// downloaded ("Block not found on disk").
+	codeMisc = -1
+)
+
+// nodeErr turns the node's answers that say what to do into errors that
+// say it; others stay *RPCError (which the wrapped errors keep as cause).
+func (c *Client) nodeErr(e *RPCError) error {
+	msg := strings.ToLower(e.Message)
+	switch {
+	case e.Code == codeInWarmup:
+		return errs.Wrap(errs.Unavailable, e, "btcrpcclient: %s is still starting up (%q); it answers once it has loaded its chain", c.name, e.Message)
+	case e.Code == codeMisc && strings.Contains(msg, "pruned"):
+		return errs.Wrap(errs.Invalid, e, "btcrpcclient: %s pruned a block the index needs (%q): the index needs every block from the first; "+
+			"use a node with prune=0, or index its block files with --blocks", c.name, e.Message)
+	case e.Code == codeMisc && strings.Contains(msg, "not found on disk"):
+		return errs.Wrap(errs.Unavailable, e, "btcrpcclient: %s has not yet downloaded a block it announced (%q)", c.name, e.Message)
+	}
+	return e
+}
+
 // badAnswer is the error for an answer that fails validation.
 func (c *Client) badAnswer(method, format string, args ...any) error {
 	return errs.E(errs.Invalid, "btcrpcclient: %s answered %s with %s", c.name, method, fmt.Sprintf(format, args...))
@@ -258,7 +285,7 @@ func (c *Client) parseEnvelope(method string, id uint64, b []byte, null bool) (j
 		if err := json.Unmarshal(env.Error, &e); err != nil || e.Code == nil {
 			return nil, c.badAnswer(method, "an error that is not {code, message}")
 		}
-		return nil, &RPCError{Method: method, Code: *e.Code, Message: truncate(e.Message, 200)}
+		return nil, c.nodeErr(&RPCError{Method: method, Code: *e.Code, Message: truncate(e.Message, 200)})
 	}
 	if len(env.Result) == 0 && null {
 		return json.RawMessage("null"), nil

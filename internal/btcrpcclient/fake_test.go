@@ -32,6 +32,9 @@ type fakeNode struct {
 	// edit, if set, may change a normal result before it is sent.
 	edit  func(r *fakeRequest, result any) any
 	calls map[string]int
+	// core answers as Bitcoin Core does where it differs from btcd: RPC
+	// errors with HTTP 500 (404 for an unknown method) and Core's codes.
+	core bool
 }
 
 type fakeRequest struct {
@@ -69,6 +72,14 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res = edit(&req, res)
 	}
 	env := map[string]any{"result": res, "error": rpcErr, "id": req.ID}
+	if f.core && rpcErr != nil {
+		status := http.StatusInternalServerError
+		if rpcErr.(map[string]any)["code"] == -32601 {
+			status = http.StatusNotFound
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+	}
 	json.NewEncoder(w).Encode(env)
 }
 
@@ -83,6 +94,9 @@ func (f *fakeNode) answer(r *fakeRequest) (any, any) {
 	case "getblockhash":
 		h := int(r.Params[0].(float64))
 		if h < 0 || h >= len(f.chain) {
+			if f.core {
+				return nil, map[string]any{"code": -8, "message": "Block height out of range"}
+			}
 			return nil, map[string]any{"code": -1, "message": "Block number out of range"}
 		}
 		return f.chain[h].BlockHash().String(), nil
