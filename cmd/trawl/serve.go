@@ -133,4 +133,3 @@ func (e *env) serve(ctx context.Context, ready func(url string), bf *btcFollowFl
 	e.log.Info("stopped")
 	return nil
 }
-

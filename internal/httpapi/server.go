@@ -44,9 +44,6 @@ type Options struct {
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
-	// Status, if set, adds fields to /readyz's answer (the chain index's
-	// tip and lag); it must not block.
-	Status func() map[string]any
 	Logger    *slog.Logger
 	MaxBody   int64   // bytes
 	RateLimit float64 // requests/s per key; 0 disables
@@ -58,6 +55,9 @@ type Options struct {
 	// the digest alone (see session.go).
 	SessionSecret []byte
 	SessionTTL    time.Duration // 0: DefaultSessionTTL
+	// Status, if set, adds fields to /readyz's answer (the chain index's
+	// tip and lag): a new map on every call, which must not block.
+	Status func() map[string]any
 }
 
 // Server serves trawl's HTTP API.
