@@ -122,6 +122,7 @@ type Index struct {
 	writerOpts sstable.WriterOptions // of the sstables a commit ingests
 	opts       Options
 	net        atomic.Uint32 // btcnet.Network; set by the first ingest while queries run
+	smallRun   int           // commits of at most this many transactions go through a batch (smallRun)
 	mu         sync.Mutex    // guards the ingest state below against concurrent ingests
 	tip        Tip           // committed and pending
 	has        bool          // tip is set (a block has been connected)
@@ -168,7 +169,7 @@ func Open(dir string, o Options) (*Index, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "btcindex: open %s", dir)
 	}
-	x := &Index{db: db, r: db, dir: dir, opts: o, tip: Tip{Height: -1, NextID: 1}}
+	x := &Index{db: db, r: db, dir: dir, opts: o, smallRun: smallRun, tip: Tip{Height: -1, NextID: 1}}
 	x.writerOpts = po.MakeWriterOptions(0, db.TableFormat())
 	if err := x.loadMeta(); err != nil {
 		db.Close()

@@ -247,3 +247,36 @@ func TestSmallCachesSameIndex(t *testing.T) {
 		t.Fatal("an ingest with small caches differs from one with the defaults")
 	}
 }
+
+// TestBlockCommitsAddNoTables: a follower commits a block at a time. Those
+// commits go through a batch, not sstables (which would leave tiny files on
+// the bottom level that no compaction merges), and give the same index.
+func TestBlockCommitsAddNoTables(t *testing.T) {
+	trunk, a, _ := forkChains()
+	build := func(small int) *Index {
+		x := openIndex(t, t.TempDir(), Options{})
+		x.net.Store(uint32(btcnet.Regtest))
+		x.smallRun = small
+		for _, b := range append(append([]*wire.MsgBlock{}, trunk...), a...) {
+			if err := x.ConnectBlock(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := x.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return x
+	}
+	tables := func(x *Index) int64 { m := x.db.Metrics(); return m.Total().TablesCount }
+	asTables, asBatches := build(0), build(smallRun)
+	if checksum(t, asTables) != checksum(t, asBatches) {
+		t.Fatal("block commits through a batch give another index than through sstables")
+	}
+	n := int64(len(trunk) + len(a))
+	if got := tables(asTables); got < n {
+		t.Fatalf("the sstable path left %d tables for %d commits; the test no longer tells the paths apart", got, n)
+	}
+	if got := tables(asBatches); got != 0 {
+		t.Fatalf("%d block commits left %d sstables", n, got)
+	}
+}
