@@ -310,6 +310,14 @@ func (x *Index) DiskSize() uint64 {
 	return m.DiskSpaceUsage()
 }
 
+// WALSize returns the bytes of Pebble's write-ahead log, part of DiskSize:
+// small commits go through it (see smallRun), and it is recycled, not
+// grown, so it is at most about a memtable's size whatever the chain's.
+func (x *Index) WALSize() uint64 {
+	m := x.db.Metrics()
+	return m.WAL.PhysicalSize + m.WAL.ObsoletePhysicalSize
+}
+
 // Compact compacts the whole key space (after a bulk ingest, for reads).
 func (x *Index) Compact() error {
 	if err := x.db.Compact(context.Background(), nil, []byte{0xff}, true); err != nil {
