@@ -48,7 +48,7 @@ func (f *btcFollowFlags) validate() error {
 	return nil
 }
 
-func (f *btcFollowFlags) enabled() bool { return f.rpc.url != "" || f.blocks != "" }
+func (f *btcFollowFlags) enabled() bool { return f.rpc.url != "" || f.blocks != "" || f.follow }
 
 // refreshDebounce is how long the analysis waits after a new tip before it
 // refreshes, so that blocks arriving together cost one refresh.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,81 @@ func TestServeFollowsBtcd(t *testing.T) {
 	b, err2 := fresh.Checksum()
 	if err1 != nil || err2 != nil || a != b {
 		t.Fatalf("the followed index differs from a fresh ingest of the node (%v %v)", err1, err2)
+	}
+}
+
+// TestServeFollowsBlockFiles: serve follows a blocks directory that is
+// empty at first (the failure shows on /readyz, serving goes on), then
+// indexes the block files once they appear and serves their transactions.
+// Flags that cannot work are refused before serving.
+func TestServeFollowsBlockFiles(t *testing.T) {
+	for _, args := range [][]string{
+		{"--btc-blocks", "x"},
+		{"--btc-follow"},
+		{"--btc-blocks", "x", "--btc-follow", "--btc-rpc", "http://127.0.0.1:1/"},
+		{"--btc-blocks", "x", "--btc-follow", "--btc-poll", "1ms"},
+	} {
+		// A serve that starts instead stops after 30 s and fails the case.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var errb syncBuffer
+		m := &Main{Stdout: io.Discard, Stderr: &errb, LookupEnv: noEnv}
+		code := m.Run(ctx, append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0"}, args...))
+		cancel()
+		if code != 2 || !strings.Contains(errb.String(), "--btc-") {
+			t.Errorf("serve %v: exit %d: %s", args, code, errb.String())
+		}
+	}
+
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	if _, e, code := cli(t, "simulate", "--seed", "3", "--txs", "4000", "--out", sim, "--network", "regtest"); code != 0 {
+		t.Fatal(e)
+	}
+	var truth struct {
+		Thefts []struct {
+			Txid string `json:"txid"`
+		} `json:"thefts"`
+	}
+	raw, err := os.ReadFile(filepath.Join(sim, "truth.json"))
+	if err != nil || json.Unmarshal(raw, &truth) != nil || len(truth.Thefts) == 0 {
+		t.Fatalf("truth: %v", err)
+	}
+	blocks := filepath.Join(dir, "blocks")
+	if err := os.Mkdir(blocks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	cli(t, "admin", "org", "create", "fiu", "--data", data)
+	var k createdKey
+	mustJSON(t, &k, "admin", "key", "create", "--org", "fiu", "--role", "analyst", "--data", data)
+	in := start(t, "serve", "--data", data, "--btc-blocks", blocks, "--btc-follow", "--btc-poll", "200ms")
+	btc := func() map[string]any {
+		m, _ := do(t, nil, "GET", in.url+"/readyz", "", nil).json(t)["btc"].(map[string]any)
+		return m
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for btc()["last_error"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("an empty blocks directory shows no error on /readyz: %v", btc())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	files, _ := filepath.Glob(filepath.Join(sim, "blk*.dat"))
+	if len(files) == 0 {
+		t.Fatal("the simulator wrote no block files")
+	}
+	for _, f := range files {
+		if err := os.Rename(f, filepath.Join(blocks, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for do(t, nil, "GET", in.url+"/api/v1/btc/tx/"+truth.Thefts[0].Txid, k.Token, nil).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the theft is not served: readyz %v\n%s", btc(), in.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m := btc(); m["last_error"] != nil || m["lag_blocks"] != float64(0) || m["tip_height"].(float64) < 1 {
+		t.Fatalf("readyz after the files appeared: %v", m)
 	}
 }
