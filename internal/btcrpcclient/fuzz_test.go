@@ -62,7 +62,7 @@ func FuzzDecodeBlock(f *testing.F) {
 // FuzzVerboseBlock: any JSON as a verbose block parses to a block within
 // the stated limits or is an error.
 func FuzzVerboseBlock(f *testing.F) {
-	for _, name := range []string{"btcd-getblock-2.json", "core-getblock-3.json"} {
+	for _, name := range []string{"btcd-getblock-2.json", "core-getblock-2.json", "core-getblock-3.json"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)

@@ -12,8 +12,9 @@ import (
 
 // fixture returns the block of testdata/btcd-getblock-0.hex, which btcd
 // answered at verbosity 0 for the block that btcd-getblock-2.json (its
-// verbosity 2, transactions under rawtx) and core-getblock-3.json (the same
-// block in Core's verbosity 3 form, with prevouts) describe.
+// verbosity 2, transactions under rawtx), core-getblock-3.json (the same
+// block in Core's verbosity 3 form, with prevouts) and core-getblock-2.json
+// (Core's verbosity 2: the same without prevouts) describe.
 func fixture(t testing.TB) (*wire.MsgBlock, []byte) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/btcd-getblock-0.hex")
@@ -40,7 +41,7 @@ func TestVerboseFixtures(t *testing.T) {
 	for _, tc := range []struct {
 		file     string
 		prevouts bool
-	}{{"btcd-getblock-2.json", false}, {"core-getblock-3.json", true}} {
+	}{{"btcd-getblock-2.json", false}, {"core-getblock-2.json", false}, {"core-getblock-3.json", true}} {
 		t.Run(tc.file, func(t *testing.T) {
 			b, err := os.ReadFile("testdata/" + tc.file)
 			if err != nil {
