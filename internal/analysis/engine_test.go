@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire/v2"
+
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/screening"
@@ -147,4 +149,56 @@ func listingScreener(t *testing.T, addrs []string) *screening.Screener {
 		t.Fatal(err)
 	}
 	return sc
+}
+
+// A reorg that replaces the tip with another block at the same height (one
+// transaction fewer) is picked up by Refresh: the height alone did not
+// change, the tip's hash did.
+func TestEngineFollowsSameHeightReorg(t *testing.T) {
+	base := simtest.Get(t, 13, 20_000, "peel")
+	ctx := context.Background()
+	c, err := simtest.Open(ctx, base.Dir, filepath.Join(t.TempDir(), "btc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Tags that never change: Refresh skips unless the chain did.
+	en, err := analysis.Open(ctx, c.Index, analysis.Options{Classifier: &analysis.Classifier{},
+		LabelsVersion: func(context.Context) (int64, error) { return 1, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := en.Stats()
+	tip, _, err := c.Index.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other *wire.MsgBlock
+	err = c.Blocks.Blocks(ctx, tip.Height, func(h int, b *wire.MsgBlock) error {
+		if h == tip.Height {
+			other = b
+		}
+		return nil
+	})
+	if err != nil || other == nil || len(other.Transactions) < 2 {
+		t.Fatalf("tip block: %v", err)
+	}
+	// Nothing spends the tip's transactions: drop its last one.
+	other.Transactions = other.Transactions[:len(other.Transactions)-1]
+	other.Header.Nonce++
+	if err := c.Index.DisconnectTip(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Index.ConnectBlock(other); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Index.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := en.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := en.Stats(); after.TipHeight != before.TipHeight || after.Txs != before.Txs-1 {
+		t.Fatalf("after the reorg: height %d, %d txs; want height %d, %d txs", after.TipHeight, after.Txs, before.TipHeight, before.Txs-1)
+	}
 }
