@@ -19,16 +19,24 @@ import (
 	"github.com/trawlhq/trawl/internal/watchlist"
 )
 
-// Traces, exposures and cluster questions run while the engine refreshes
-// after blocks arrive; the answers after the refresh cover the new blocks.
-func TestEngineConcurrentRefresh(t *testing.T) {
+// peelChain is the simulated chain of seed 13 (20,000 transactions, peel
+// chains) in an index of the test's own.
+func peelChain(t *testing.T) *simtest.Chain {
+	t.Helper()
 	base := simtest.Get(t, 13, 20_000, "peel")
-	ctx := context.Background()
-	c, err := simtest.Open(ctx, base.Dir, filepath.Join(t.TempDir(), "btc"))
+	c, err := simtest.Open(context.Background(), base.Dir, filepath.Join(t.TempDir(), "btc"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Traces, exposures and cluster questions run while the engine refreshes
+// after blocks arrive; the answers after the refresh cover the new blocks.
+func TestEngineConcurrentRefresh(t *testing.T) {
+	ctx := context.Background()
+	c := peelChain(t)
 	// Start from a chain 20 blocks short of the tip.
 	for range 20 {
 		if err := c.Index.DisconnectTip(); err != nil {
@@ -155,13 +163,8 @@ func listingScreener(t *testing.T, addrs []string) *screening.Screener {
 // transaction fewer) is picked up by Refresh: the height alone did not
 // change, the tip's hash did.
 func TestEngineFollowsSameHeightReorg(t *testing.T) {
-	base := simtest.Get(t, 13, 20_000, "peel")
 	ctx := context.Background()
-	c, err := simtest.Open(ctx, base.Dir, filepath.Join(t.TempDir(), "btc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := peelChain(t)
 	// Tags that never change: Refresh skips unless the chain did.
 	en, err := analysis.Open(ctx, c.Index, analysis.Options{Classifier: &analysis.Classifier{},
 		LabelsVersion: func(context.Context) (int64, error) { return 1, nil }})
