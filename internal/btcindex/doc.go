@@ -35,8 +35,9 @@
 //     kept for the last KeepUndo blocks.
 //   - Tip: the last connected block. It is committed with the blocks it
 //     covers in one atomic, synced write (a commit ingests one sstable per
-//     table, the tip among them, or none), so a crash at any moment leaves
-//     the index at a committed tip, from which ingest resumes; every value
+//     table, the tip among them, or none; a small commit writes one batch),
+//     so a crash at any moment leaves the index at a committed tip, from
+//     which ingest resumes; every value
 //     is a function of the chain alone, so the result is the same as an
 //     uninterrupted run (see Checksum).
 //   - Run: what the blocks connected since the last commit wrote, table by
@@ -45,7 +46,12 @@
 //     write-ahead log, no memtable, and the tables whose keys only grow
 //     (transactions, address keys, blocks) land on the bottom level
 //     without compaction. The commit of one run is written on other
-//     goroutines while the next run is connected.
+//     goroutines while the next run is connected. A run of a few blocks (a
+//     follower's) is committed as one Pebble batch instead, so that it
+//     leaves no tiny files on the bottom level.
+//   - Snapshot: queries that read several records read them from one
+//     Pebble snapshot, and a graph extends from one (Pin), so a reader sees
+//     each block wholly or not at all while ingest commits and reorgs.
 //   - Source: a chain to ingest, block files (blkfile) or a node over
 //     JSON-RPC (btcrpcclient). One connect loop serves both: it finds the
 //     fork point, disconnects to it, and connects the source's blocks;
