@@ -77,6 +77,7 @@ func (m *Main) commands() *command {
 		ingestCommand(),
 		withAnalysis(btcCommand()),
 		traceCommand(),
+		alertCommand(),
 		clusterCommand(),
 		sanctionsCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/btcindex"
@@ -74,6 +75,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 			defer func() { stopWork(); wg.Wait() }()
 		}
 	}
+	alerts := alert.NewService(alert.Options{Store: store, Sources: hub, Directory: store})
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
@@ -84,6 +86,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		Tags:      store,
 		Chain:     chain,
 		Analysis:  analysisFn,
+		Alerts:    alerts,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,

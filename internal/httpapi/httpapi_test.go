@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
@@ -114,6 +115,7 @@ func newTestServer(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Tags: store, Groups: store.GroupsOf,
+		Alerts: alert.NewService(alert.Options{Store: store, Sources: tx, Directory: store}),
 		Chain: func(ctx context.Context, what, arg string, from, limit int) (any, error) {
 			return nil, errs.E(errs.NotFound, "no %s %q", what, arg)
 		}, Ready: store.Ping, MaxBody: 1 << 16}), tok

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
@@ -41,6 +42,7 @@ type Options struct {
 	Tags     tags.Store          // nil: no attribution tag routes
 	Chain    ChainQuery          // nil: no chain-index routes
 	Analysis AnalysisFunc        // nil: no tracing routes
+	Alerts   *alert.Service      // nil: no alert routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
@@ -177,6 +179,7 @@ func (s *Server) registerRoutes() {
 	s.registerTags()
 	s.registerChain()
 	s.registerAnalysis()
+	s.registerAlerts()
 	s.registerTAXII()
 	s.registerUI()
 }
