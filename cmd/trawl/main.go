@@ -61,6 +61,7 @@ type env struct {
 	fs     *flag.FlagSet
 	store  *sqlstore.DB
 	closer []func()
+	hooks  hookFlags // serve's webhook options
 }
 
 func (m *Main) commands() *command {

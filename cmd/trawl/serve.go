@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/btcindex"
@@ -24,8 +23,11 @@ import (
 )
 
 func serveCommand() *command {
+	var hooks hookFlags
 	return &command{name: "serve", summary: "run the hub's HTTP server",
+		flags: hooks.register,
 		run: func(ctx context.Context, e *env, args []string) error {
+			e.hooks = hooks
 			if len(args) > 0 {
 				return errs.E(errs.Invalid, "serve takes no arguments, got %q", args[0])
 			}
@@ -75,7 +77,14 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 			defer func() { stopWork(); wg.Wait() }()
 		}
 	}
-	alerts := alert.NewService(alert.Options{Store: store, Sources: hub, Directory: store})
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	alerts, hooks := e.alertsAndHooks(store, hub, scheme)
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(workCtx) }() // the webhook outbox; safe on several replicas
+	defer func() { stopWork(); <-hooksDone }()
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
@@ -87,6 +96,7 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 		Chain:     chain,
 		Analysis:  analysisFn,
 		Alerts:    alerts,
+		Webhooks:  hooks,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,
@@ -111,10 +121,6 @@ func (e *env) serve(ctx context.Context, ready func(url string)) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another address with --listen)", cfg.Listen, err)
-	}
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
 	errc := make(chan error, 1)

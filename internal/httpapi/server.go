@@ -31,6 +31,7 @@ import (
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/tags"
 	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/webhook"
 )
 
 // Options configure a Server.
@@ -43,6 +44,7 @@ type Options struct {
 	Chain    ChainQuery          // nil: no chain-index routes
 	Analysis AnalysisFunc        // nil: no tracing routes
 	Alerts   *alert.Service      // nil: no alert routes
+	Webhooks *webhook.Service    // nil: no webhook routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
@@ -180,6 +182,7 @@ func (s *Server) registerRoutes() {
 	s.registerChain()
 	s.registerAnalysis()
 	s.registerAlerts()
+	s.registerWebhooks()
 	s.registerTAXII()
 	s.registerUI()
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"net"
+
+	"github.com/trawlhq/trawl/internal/alert"
+	"github.com/trawlhq/trawl/internal/sqlstore"
+	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/webhook"
+	"github.com/trawlhq/trawl/internal/webhookclient"
+)
+
+// hookFlags are serve's webhook options.
+type hookFlags struct {
+	allowHTTPLoopback bool
+	publicURL         string
+}
+
+func (h *hookFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&h.allowHTTPLoopback, "webhook-allow-http-loopback", false, "accept http:// webhook URLs to loopback addresses (tests and development; https otherwise)")
+	fs.StringVar(&h.publicURL, "public-url", "", "the hub's URL as receivers reach it, for the links in webhook notices (default: from --listen)")
+}
+
+// alertsAndHooks wires the alert service to the webhook outbox: a raised
+// alert is queued for the addressee's endpoints.
+func (e *env) alertsAndHooks(store *sqlstore.DB, hub *taxii.Service, scheme string) (*alert.Service, *webhook.Service) {
+	base := e.hooks.publicURL
+	if base == "" {
+		host, port, err := net.SplitHostPort(e.cfg.Listen)
+		if err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+			host = "127.0.0.1"
+		}
+		base = scheme + "://" + net.JoinHostPort(host, port)
+	}
+	var hooks *webhook.Service
+	alerts := alert.NewService(alert.Options{Store: store, Sources: hub, Directory: store,
+		OnRaise: func(ctx context.Context, a *alert.Alert) error { return hooks.EnqueueAlert(ctx, a) }})
+	hooks = webhook.NewService(webhook.Options{Store: store, Hub: hub, Alerts: alerts, Sender: webhookclient.New(0),
+		BaseURL: base, AllowHTTPLoopback: e.hooks.allowHTTPLoopback, Logger: e.log})
+	return alerts, hooks
+}
