@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"sort"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +21,8 @@ import (
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/sqlstore"
 	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/webhook"
+	"github.com/trawlhq/trawl/internal/webhookclient"
 )
 
 // world is a hub with random organizations, sharing groups, collections
@@ -28,6 +35,8 @@ type world struct {
 	db     *sqlstore.DB
 	hub    *taxii.Service
 	alerts *alert.Service
+	hooks  *webhook.Service
+	inbox  map[string]*inbox // org -> what its webhook received
 	orgs   []string
 	groups map[string]map[string]bool // group -> members
 	colls  []coll
@@ -58,13 +67,23 @@ func newWorld(t *testing.T, rng *rand.Rand, n int) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, rng: rng, db: db, hub: hub, groups: map[string]map[string]bool{}}
-	w.alerts = alert.NewService(alert.Options{Store: db, Sources: hub, Directory: db})
+	w.alerts = alert.NewService(alert.Options{Store: db, Sources: hub, Directory: db,
+		OnRaise: func(ctx context.Context, a *alert.Alert) error { return w.hooks.EnqueueAlert(ctx, a) }})
+	w.hooks = webhook.NewService(webhook.Options{Store: db, Hub: hub, Alerts: w.alerts, Sender: webhookclient.New(5 * time.Second), AllowHTTPLoopback: true})
+	w.inbox = map[string]*inbox{}
 	for i := range 4 {
 		id := fmt.Sprintf("org_%d", i)
 		if err := db.CreateOrg(ctx, &identity.Org{ID: id, Name: fmt.Sprintf("org-%d", i), Title: id, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		w.orgs = append(w.orgs, id)
+		in := &inbox{}
+		srv := httptest.NewServer(in)
+		t.Cleanup(srv.Close)
+		if _, _, err := w.hooks.Register(ctx, &identity.Principal{KeyID: "k", OrgID: id, Role: identity.RoleAdmin}, webhook.Registration{URL: srv.URL, Events: []string{webhook.EventAlert}}); err != nil {
+			t.Fatal(err)
+		}
+		w.inbox[id] = in
 	}
 	for g := range 3 {
 		grp := &sharing.Group{ID: fmt.Sprintf("grp_%d", g), Name: fmt.Sprintf("group-%d", g), OwnerOrgID: w.orgs[0], CreatedAt: time.Now()}
@@ -168,6 +187,27 @@ func (w *world) toggle() {
 	}
 }
 
+// inbox is an organization's webhook receiver.
+type inbox struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (in *inbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	in.mu.Lock()
+	in.bodies = append(in.bodies, string(b))
+	in.mu.Unlock()
+}
+
+func (in *inbox) take() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	b := in.bodies
+	in.bodies = nil
+	return b
+}
+
 func analyst(org string) *identity.Principal {
 	return &identity.Principal{KeyID: "key_" + org, OrgID: org, Role: identity.RoleAnalyst}
 }
@@ -184,17 +224,66 @@ type raised struct {
 // against the model: an alert is raised only when raiser and addressee
 // may read every source, its marking is never wider than a source's, and
 // it is visible to the raiser always and to the addressee only while it
-// may still read every source; to everyone else it does not exist.
+// may still read every source; to everyone else it does not exist. Every
+// organization has a webhook for alerts (a real receiver on loopback): the
+// outbox, run after membership changes, delivers each queued alert only to
+// an addressee that may still read every source.
 func TestNoAlertReachesWhoCannotReadItsSources(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(4, 2026))
-	cases, decisions := 0, 0
+	cases, decisions, webhookCases := 0, 0, 0
 	branch := map[string]int{}
 	const worlds, perWorld = 40, 260
 	for n := range worlds {
 		w := newWorld(t, rng, n)
-		var all []raised
-		for range perWorld {
+		var all, queued []raised
+		// deliver runs the outbox and checks, for every alert queued since
+		// the last run, that its addressee's webhook got it if and only if
+		// the addressee may read every source now, with content only when
+		// its marking may leave (never AMBER+STRICT or RED), and that no
+		// other organization got anything.
+		deliver := func() {
+			if _, err := w.hooks.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for org, in := range w.inbox {
+				for _, b := range in.take() {
+					var p webhook.Payload
+					if err := json.Unmarshal([]byte(b), &p); err != nil {
+						t.Fatal(err)
+					}
+					id := ""
+					if p.Alert != nil {
+						id = p.Alert.ID
+					} else if p.Notice != nil {
+						id = p.Notice.ID
+					}
+					got[id+" "+org] = b
+				}
+			}
+			for _, r := range queued {
+				decisions++
+				b, ok := got[r.a.ID+" "+r.a.ToOrg]
+				delete(got, r.a.ID+" "+r.a.ToOrg)
+				want := w.readsAll(r.a.ToOrg, r.src)
+				if ok != want {
+					t.Fatalf("world %d: webhook of %s got alert %s = %v, model says %v", n, r.a.ToOrg, r.a.ID, ok, want)
+				}
+				if ok && strings.Contains(b, r.a.Note) != (r.a.Level() <= sharing.Amber) {
+					t.Fatalf("world %d: a %s alert's content in a webhook: %s", n, r.a.Marking, b)
+				}
+			}
+			if len(got) > 0 {
+				t.Fatalf("world %d: deliveries nobody expected: %v", n, got)
+			}
+			queued = nil
+			webhookCases++
+		}
+		for c := range perWorld {
+			if c%20 == 19 {
+				deliver()
+			}
 			cases++
 			from, to := w.orgs[rng.IntN(4)], w.orgs[rng.IntN(4)]
 			var src []int
@@ -212,11 +301,17 @@ func TestNoAlertReachesWhoCannotReadItsSources(t *testing.T) {
 				floor = max(floor, w.objs[k].it.Level)
 			}
 			a, err := w.alerts.Raise(ctx, analyst(from), alert.Request{To: to, Kind: alert.KindIndicator, Sources: ids, Marking: marking,
-				Subjects: []alert.Subject{{Chain: "btc", Address: "bc1qsubject"}}})
+				Subjects: []alert.Subject{{Chain: "btc", Address: "bc1qsubject"}}, Note: fmt.Sprintf("note-%d-%d", n, cases)})
 			raiserReads, addresseeReads := w.readsAll(from, src), w.readsAll(to, src)
 			wantedMarking, _ := sharing.ParseLevel(marking)
-			branch[fmt.Sprint(raiserReads, addresseeReads, err == nil)]++
+			if from != to {
+				branch[fmt.Sprint(raiserReads, addresseeReads, err == nil)]++
+			}
 			switch {
+			case from == to:
+				if !errs.Is(err, errs.Invalid) {
+					t.Fatalf("world %d: an alert of %s to itself: %v", n, from, err)
+				}
 			case !raiserReads:
 				if !errs.Is(err, errs.NotFound) {
 					t.Fatalf("world %d: %s raised from sources %v it may not read: %v %+v", n, from, ids, err, a)
@@ -237,6 +332,7 @@ func TestNoAlertReachesWhoCannotReadItsSources(t *testing.T) {
 					t.Fatalf("world %d: alert marked %s, wider than its sources' %s", n, a.Marking, floor)
 				}
 				all = append(all, raised{a, src})
+				queued = append(queued, raised{a, src})
 			}
 			if rng.IntN(4) == 0 {
 				w.toggle() // membership changes take effect at once, for alerts already raised too
@@ -255,6 +351,7 @@ func TestNoAlertReachesWhoCannotReadItsSources(t *testing.T) {
 				}
 			}
 		}
+		deliver()
 		// Lists agree with Get for every organization.
 		for _, org := range w.orgs {
 			var want, got []string
@@ -294,5 +391,5 @@ func TestNoAlertReachesWhoCannotReadItsSources(t *testing.T) {
 	if cases < 10000 {
 		t.Fatalf("only %d cases", cases)
 	}
-	t.Logf("%d raise attempts %v, %d visibility decisions agree with the model", cases, branch, decisions)
+	t.Logf("%d raise attempts %v, %d visibility and delivery decisions (%d outbox runs) agree with the model", cases, branch, decisions, webhookCases)
 }

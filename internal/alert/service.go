@@ -188,6 +188,9 @@ func (s *Service) Raise(ctx context.Context, p *identity.Principal, r Request) (
 	if err != nil {
 		return nil, err
 	}
+	if to.ID == p.OrgID {
+		return nil, errs.E(errs.Invalid, "to: an alert goes to another organization, not to your own")
+	}
 	from, err := s.o.Directory.OrgByID(ctx, p.OrgID)
 	if err != nil {
 		return nil, err
@@ -232,6 +235,13 @@ func (s *Service) Raise(ctx context.Context, p *identity.Principal, r Request) (
 		}
 	}
 	return a, nil
+}
+
+// AddresseeMaySee reports whether a's addressee may read every source now
+// (what a delivery to it needs, whoever asks).
+func (s *Service) AddresseeMaySee(ctx context.Context, a *Alert) (bool, error) {
+	missing, _, err := s.Unreadable(ctx, a.ToOrg, a.Sources)
+	return err == nil && len(missing) == 0, err
 }
 
 // visibility decides, for p's organization, which alerts it may see; it

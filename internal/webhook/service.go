@@ -390,8 +390,14 @@ func (s *Service) render(ctx context.Context, e *Endpoint, d *Delivery, now time
 		if err != nil {
 			return nil, false, err
 		}
+		if a.ToOrg != e.OrgID {
+			return nil, false, nil
+		}
+		if ok, err := s.o.Alerts.AddresseeMaySee(ctx, a); err != nil || !ok {
+			return nil, false, err
+		}
 		it := sharing.Item{Level: a.Level(), Owner: a.FromOrg}
-		if a.ToOrg == e.OrgID && sharing.MayLeave(it, dst, func(o string) bool { return o == a.ToOrg }) {
+		if sharing.MayLeave(it, dst, func(o string) bool { return o == a.ToOrg }) {
 			p.Content, p.Alert = "full", a
 		} else {
 			p.Content = "notice"
