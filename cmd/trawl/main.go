@@ -79,6 +79,7 @@ func (m *Main) commands() *command {
 		withAnalysis(btcCommand()),
 		traceCommand(),
 		alertCommand(),
+		federateCommand(),
 		clusterCommand(),
 		sanctionsCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},

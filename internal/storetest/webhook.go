@@ -29,6 +29,7 @@ func webhookTests() []struct {
 		{"WebhookOutboxLeases", testOutboxLeases},
 		{"WebhookEndpoints", testWebhookEndpoints},
 		{"WebhookTwoWorkersDeliverOnce", testTwoWorkers},
+		{"FederationCursors", testFederationCursors},
 	}
 }
 
@@ -252,4 +253,20 @@ func testTwoWorkers(t *testing.T, h Harness) {
 		}
 	}
 	t.Logf("replica 0 sent %d, replica 1 sent %d", counts[0], counts[1])
+}
+
+func testFederationCursors(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	if pos, n, err := db.FederationCursor(ctx, "https://b.example/taxii2/hub/ c1", "coll"); pos != nil || n != 0 || err != nil {
+		t.Fatalf("before any push: %v %d %v", pos, n, err)
+	}
+	at := time.Date(2025, 3, 1, 0, 0, 0, 123000, time.UTC)
+	db.SetFederationCursor(ctx, "peer", "coll", taxii.Position{DateAdded: at, Seq: 7}, 10)
+	db.SetFederationCursor(ctx, "peer", "coll", taxii.Position{DateAdded: at.Add(time.Second), Seq: 9}, 12)
+	db.SetFederationCursor(ctx, "other", "coll", taxii.Position{DateAdded: at, Seq: 1}, 1)
+	pos, n, err := db.FederationCursor(ctx, "peer", "coll")
+	if err != nil || n != 12 || pos.Seq != 9 || !pos.DateAdded.Equal(at.Add(time.Second)) {
+		t.Fatalf("cursor: %+v %d %v", pos, n, err)
+	}
 }

@@ -27,7 +27,7 @@ func (s *Service) ReadableBy(ctx context.Context, orgID string, ids []string) (m
 	if orgID == "" || len(ids) == 0 {
 		return out, nil
 	}
-	p := &identity.Principal{OrgID: orgID, Role: identity.RoleReader}
+	p := orgReaderOf(orgID)
 	views, err := s.Collections(ctx, p)
 	if err != nil {
 		return nil, err
@@ -73,4 +73,9 @@ func (s *Service) ReadableBy(ctx context.Context, orgID string, ids []string) (m
 		}
 	}
 	return out, nil
+}
+
+// orgReaderOf is an organization reading as itself (no user).
+func orgReaderOf(orgID string) *identity.Principal {
+	return &identity.Principal{OrgID: orgID, Role: identity.RoleReader}
 }
