@@ -371,6 +371,39 @@ func TestStrictAndRedNeverLeave(t *testing.T) {
 	}
 }
 
+// TestSightingsOfOwnObjects: the FIU hears of the sightings partners
+// report of its indicators, in any collection it may read; a sighting's
+// reporter does not hear of its own.
+func TestSightingsOfOwnObjects(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, t.TempDir(), webhook.Options{})
+	h.seed()
+	if err := h.tx.Grant(ctx, taxii.Grant{CollectionID: h.coll, OrgID: "org_ex", CanRead: true, CanWrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	rFIU, rEx := newReceiver(t), newReceiver(t)
+	h.register(fiu, rFIU, []string{webhook.EventSightings})
+	h.register(exchange, rEx, []string{webhook.EventSightings})
+	h.add(fiu, indicator(1, "theft", "", tlpAmber))
+	sighting := func(n int, marking string) string {
+		return fmt.Sprintf(`{"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-%012d","created":"2025-02-22T00:00:00.000Z","modified":"2025-02-22T00:00:00.000Z","sighting_of_ref":%q,"count":3,"object_marking_refs":[%q]}`, n, indicatorID(1), marking)
+	}
+	h.add(exchange, sighting(11, tlpAmber), sighting(12, tlpAmberStrict))
+	h.run()
+	fiuGot := r2s(rFIU.got())
+	if !strings.Contains(fiuGot, `"sighting_of_ref":"`+indicatorID(1)+`"`) || !strings.Contains(fiuGot, "sighting--00000000-0000-4000-8000-000000000011") {
+		t.Fatalf("the FIU did not hear of the sighting: %s", fiuGot)
+	}
+	// The AMBER+STRICT sighting is the exchange's own; the FIU, which may read
+	// sightings of what it shared, gets only a notice of it.
+	if strings.Count(fiuGot, `"content":"notice"`) != 1 || strings.Count(fiuGot, `"count":3`) != 1 {
+		t.Fatalf("FIU bodies: %s", fiuGot)
+	}
+	if got := rEx.got(); len(got) != 0 {
+		t.Fatalf("the reporter heard of its own sightings: %v", got)
+	}
+}
+
 func r2s(bs []string) string { return strings.Join(bs, "\n") }
 
 func TestRegistrationIsValidated(t *testing.T) {
