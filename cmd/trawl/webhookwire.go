@@ -19,7 +19,7 @@ type hookFlags struct {
 }
 
 func (h *hookFlags) register(fs *flag.FlagSet) {
-	fs.BoolVar(&h.allowHTTPLoopback, "webhook-allow-http-loopback", false, "accept http:// webhook URLs to loopback addresses (tests and development; https otherwise)")
+	fs.BoolVar(&h.allowHTTPLoopback, "webhook-allow-http-loopback", false, "accept http:// webhook URLs to loopback addresses and deliver to loopback and private addresses (tests and development; otherwise https to public addresses only)")
 	fs.StringVar(&h.publicURL, "public-url", "", "the hub's URL as receivers reach it, for the links in webhook notices (default: from --listen)")
 }
 
@@ -37,7 +37,7 @@ func (e *env) alertsAndHooks(store *sqlstore.DB, hub *taxii.Service, scheme stri
 	var hooks *webhook.Service
 	alerts := alert.NewService(alert.Options{Store: store, Sources: hub, Directory: store,
 		OnRaise: func(ctx context.Context, a *alert.Alert) error { return hooks.EnqueueAlert(ctx, a) }})
-	hooks = webhook.NewService(webhook.Options{Store: store, Hub: hub, Alerts: alerts, Sender: webhookclient.New(0),
+	hooks = webhook.NewService(webhook.Options{Store: store, Hub: hub, Alerts: alerts, Sender: webhookclient.New(0, e.hooks.allowHTTPLoopback),
 		BaseURL: base, AllowHTTPLoopback: e.hooks.allowHTTPLoopback, Logger: e.log})
 	return alerts, hooks
 }

@@ -69,7 +69,7 @@ func newWorld(t *testing.T, rng *rand.Rand, n int) *world {
 	w := &world{t: t, rng: rng, db: db, hub: hub, groups: map[string]map[string]bool{}}
 	w.alerts = alert.NewService(alert.Options{Store: db, Sources: hub, Directory: db,
 		OnRaise: func(ctx context.Context, a *alert.Alert) error { return w.hooks.EnqueueAlert(ctx, a) }})
-	w.hooks = webhook.NewService(webhook.Options{Store: db, Hub: hub, Alerts: w.alerts, Sender: webhookclient.New(5 * time.Second), AllowHTTPLoopback: true})
+	w.hooks = webhook.NewService(webhook.Options{Store: db, Hub: hub, Alerts: w.alerts, Sender: webhookclient.New(5*time.Second, true), AllowHTTPLoopback: true})
 	w.inbox = map[string]*inbox{}
 	for i := range 4 {
 		id := fmt.Sprintf("org_%d", i)

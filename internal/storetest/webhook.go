@@ -200,7 +200,7 @@ func testTwoWorkers(t *testing.T, h Harness) {
 		}
 		var hooks *webhook.Service
 		al := alert.NewService(alert.Options{Store: db, Sources: hub, Directory: db, OnRaise: func(ctx context.Context, a *alert.Alert) error { return hooks.EnqueueAlert(ctx, a) }})
-		hooks = webhook.NewService(webhook.Options{Store: db, Hub: hub, Alerts: al, Sender: webhookclient.New(5 * time.Second), AllowHTTPLoopback: true, Owner: fmt.Sprint("replica-", i), Batch: 5, Workers: 2})
+		hooks = webhook.NewService(webhook.Options{Store: db, Hub: hub, Alerts: al, Sender: webhookclient.New(5*time.Second, true), AllowHTTPLoopback: true, Owner: fmt.Sprint("replica-", i), Batch: 5, Workers: 2})
 		services = append(services, hooks)
 		if i == 0 {
 			raiser = al

@@ -97,7 +97,7 @@ func newHub(t *testing.T, dir string, o webhook.Options) *hub {
 		t.Fatal(err)
 	}
 	h := &hub{t: t, db: db, tx: tx, now: time.Now().UTC()}
-	o.Store, o.Hub, o.Sender, o.AllowHTTPLoopback, o.BaseURL = db, tx, webhookclient.New(5*time.Second), true, "https://hub.example"
+	o.Store, o.Hub, o.Sender, o.AllowHTTPLoopback, o.BaseURL = db, tx, webhookclient.New(5*time.Second, true), true, "https://hub.example"
 	o.Now = func() time.Time { return h.now }
 	h.alerts = alert.NewService(alert.Options{Store: db, Sources: tx, Directory: db, OnRaise: func(ctx context.Context, a *alert.Alert) error { return h.hooks.EnqueueAlert(ctx, a) }})
 	o.Alerts = h.alerts

@@ -6,10 +6,13 @@ package webhookclient
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -22,13 +25,30 @@ type Sender struct{ c *http.Client }
 var _ webhook.Sender = (*Sender)(nil)
 
 // New returns a Sender whose requests take at most timeout (default 10 s).
-func New(timeout time.Duration) *Sender {
+// Unless allowPrivate, it refuses to connect to loopback, private,
+// link-local and unspecified addresses (checked on the address dialled,
+// after DNS), so that a registered URL cannot make the hub post into its
+// own network.
+func New(timeout time.Duration, allowPrivate bool) *Sender {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if !allowPrivate {
+		d.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip, err := netip.ParseAddr(host); err != nil || !public(ip) {
+				return fmt.Errorf("webhookclient: %s is not a public address; deliveries go only to public endpoints", host)
+			}
+			return nil
+		}
+	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		Proxy:                 nil, // a proxy would hide the address dialled
+		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: timeout,
 		MaxIdleConnsPerHost:   4,
@@ -40,6 +60,12 @@ func New(timeout time.Duration) *Sender {
 		// A receiver that redirects could send signed content elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+func public(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() &&
+		!netip.MustParsePrefix("100.64.0.0/10").Contains(ip) // carrier-grade NAT
 }
 
 // MaxExcerpt is how much of an answer is read and kept.
