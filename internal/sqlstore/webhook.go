@@ -192,3 +192,11 @@ func (s *DB) SetCursor(ctx context.Context, endpointID, scope string, at time.Ti
 		ON CONFLICT (endpoint_id, scope) DO UPDATE SET after_date = excluded.after_date, after_seq = excluded.after_seq`, endpointID, scope, micros(at), seq)
 	return err
 }
+
+func (s *DB) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE state <> $1 AND created_at < $2`, string(webhook.Pending), micros(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

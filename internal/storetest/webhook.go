@@ -174,6 +174,19 @@ func testWebhookEndpoints(t *testing.T, h Harness) {
 	if ds, _ := db.Deliveries(ctx, "wh_1", 10); len(ds) != 3 || ds[0].State != webhook.Dropped {
 		t.Fatalf("deliveries after delete: %+v", ds)
 	}
+	// Pruning keeps what is pending and what is recent.
+	db.Enqueue(ctx, []webhook.Delivery{{ID: "whd_pending_old", EndpointID: "wh_2", OrgID: "org_b", Event: "alert", SubjectID: "x", CreatedAt: at, NextAt: at, State: webhook.Pending}})
+	db.Enqueue(ctx, []webhook.Delivery{{ID: "whd_new", EndpointID: "wh_1", OrgID: "org_a", Event: "alert", SubjectID: "x", CreatedAt: at.Add(48 * time.Hour), NextAt: at, State: webhook.Pending}})
+	db.SQL().ExecContext(ctx, `UPDATE webhook_outbox SET state = 'delivered' WHERE id = 'whd_new'`)
+	if n, err := db.Prune(ctx, at.Add(time.Hour)); err != nil || n != 3 {
+		t.Fatalf("pruned %d, %v; want the 3 dropped ones", n, err)
+	}
+	if ds, _ := db.Deliveries(ctx, "wh_2", 10); len(ds) != 1 {
+		t.Fatalf("a pending delivery was pruned: %+v", ds)
+	}
+	if ds, _ := db.Deliveries(ctx, "wh_1", 10); len(ds) != 1 || ds[0].ID != "whd_new" {
+		t.Fatalf("a recent delivery was pruned: %+v", ds)
+	}
 }
 
 // testTwoWorkers: two outbox workers (as two replicas) on one database,

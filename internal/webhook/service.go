@@ -51,10 +51,15 @@ type Service struct {
 	o    Options
 	wake chan struct{}
 
-	mu      sync.Mutex
-	scanned int64 // hub objects version last scanned
-	scanAt  time.Time
+	mu       sync.Mutex
+	scanned  int64 // hub objects version last scanned
+	scanAt   time.Time
+	prunedAt time.Time
 }
+
+// Retention is how long finished deliveries stay in the outbox (GET
+// /api/v1/webhooks/{id} shows them).
+const Retention = 30 * 24 * time.Hour
 
 // NewService returns a Service.
 func NewService(o Options) *Service {
@@ -502,10 +507,22 @@ func (s *Service) deliver(ctx context.Context, d *Delivery) error {
 }
 
 // RunOnce scans for new objects and sends every delivery that is due; it
-// returns how many it attempted or decided.
+// returns how many it attempted or decided. Once an hour it prunes
+// deliveries finished more than Retention ago.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	if err := s.Scan(ctx); err != nil {
 		return 0, err
+	}
+	s.mu.Lock()
+	prune := s.o.Now().Sub(s.prunedAt) > time.Hour
+	if prune {
+		s.prunedAt = s.o.Now()
+	}
+	s.mu.Unlock()
+	if prune {
+		if _, err := s.o.Store.Prune(ctx, s.o.Now().Add(-Retention)); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for {

@@ -90,6 +90,8 @@ type Store interface {
 	Claim(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]Delivery, error)
 	Finish(ctx context.Context, owner string, d *Delivery) error
 	Deliveries(ctx context.Context, endpointID string, limit int) ([]Delivery, error)
+	// Prune deletes finished deliveries (not pending) created before t.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 
 	// Cursor is where the scan of a collection for an endpoint stands.
 	Cursor(ctx context.Context, endpointID, collectionID string) (at time.Time, seq int64, ok bool, err error)
