@@ -245,15 +245,45 @@ func (s *Service) AddresseeMaySee(ctx context.Context, a *Alert) (bool, error) {
 }
 
 // visibility decides, for p's organization, which alerts it may see; it
-// remembers the answer per set of sources for one request.
+// remembers, for one request, which sources the organization may read.
 type visibility struct {
-	s     *Service
-	orgID string
-	memo  map[string]bool
+	s        *Service
+	orgID    string
+	readable map[string]bool // source id -> may read (known ones only)
 }
 
 func (s *Service) visibilityFor(p *identity.Principal) *visibility {
-	return &visibility{s: s, orgID: p.OrgID, memo: map[string]bool{}}
+	return &visibility{s: s, orgID: p.OrgID, readable: map[string]bool{}}
+}
+
+// prefetch resolves, in one call, the sources of the alerts addressed to
+// the organization that it has not resolved yet.
+func (v *visibility) prefetch(ctx context.Context, as []Alert) error {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range as {
+		if as[i].ToOrg != v.orgID || as[i].FromOrg == v.orgID {
+			continue
+		}
+		for _, id := range as[i].Sources {
+			if _, known := v.readable[id]; !known && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	got, err := v.s.o.Sources.ReadableBy(ctx, v.orgID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		_, ok := got[id]
+		v.readable[id] = ok
+	}
+	return nil
 }
 
 func (v *visibility) sees(ctx context.Context, a *Alert) (bool, error) {
@@ -266,16 +296,15 @@ func (v *visibility) sees(ctx context.Context, a *Alert) (bool, error) {
 	if a.ToOrg != v.orgID {
 		return false, nil
 	}
-	key := strings.Join(a.Sources, " ")
-	if ok, done := v.memo[key]; done {
-		return ok, nil
-	}
-	missing, _, err := v.s.Unreadable(ctx, v.orgID, a.Sources)
-	if err != nil {
+	if err := v.prefetch(ctx, []Alert{*a}); err != nil {
 		return false, err
 	}
-	v.memo[key] = len(missing) == 0
-	return len(missing) == 0, nil
+	for _, id := range a.Sources {
+		if !v.readable[id] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // CanSee reports whether p may see a now: its raiser always; its addressee
@@ -334,6 +363,9 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter) ([]
 		f.Limit = want - len(out) + 1
 		batch, err := s.o.Store.ListAlerts(ctx, f)
 		if err != nil {
+			return nil, false, err
+		}
+		if err := vis.prefetch(ctx, batch); err != nil {
 			return nil, false, err
 		}
 		for i := range batch {
