@@ -36,7 +36,13 @@ func (e *env) alertsAndHooks(store *sqlstore.DB, hub *taxii.Service, scheme stri
 	}
 	var hooks *webhook.Service
 	alerts := alert.NewService(alert.Options{Store: store, Sources: hub, Directory: store,
-		OnRaise: func(ctx context.Context, a *alert.Alert) error { return hooks.EnqueueAlert(ctx, a) }})
+		OnRaise: func(ctx context.Context, a *alert.Alert) error {
+			// The alert is stored; the outbox's scan queues it later if this fails.
+			if err := hooks.EnqueueAlert(ctx, a); err != nil {
+				e.log.Warn("queueing an alert's webhook deliveries failed; the next scan retries", "alert", a.ID, "err", err)
+			}
+			return nil
+		}})
 	hooks = webhook.NewService(webhook.Options{Store: store, Hub: hub, Alerts: alerts, Sender: webhookclient.New(0, e.hooks.allowHTTPLoopback),
 		BaseURL: base, AllowHTTPLoopback: e.hooks.allowHTTPLoopback, Logger: e.log})
 	return alerts, hooks

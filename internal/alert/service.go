@@ -389,6 +389,31 @@ func (s *Service) List(ctx context.Context, p *identity.Principal, f Filter) ([]
 	}
 }
 
+// Since returns the alerts addressed to orgID created at or after t,
+// without the visibility check (for the webhook outbox, which checks when
+// it delivers).
+func (s *Service) Since(ctx context.Context, orgID string, t time.Time) ([]Alert, error) {
+	f := Filter{OrgID: orgID, Box: BoxInbox, Limit: MaxPage}
+	var out []Alert
+	for {
+		batch, err := s.o.Store.ListAlerts(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range batch {
+			if a.CreatedAt.Before(t) {
+				return out, nil
+			}
+			out = append(out, a)
+		}
+		if len(batch) < f.Limit {
+			return out, nil
+		}
+		last := batch[len(batch)-1]
+		f.Before, f.BeforeID = last.CreatedAt, last.ID
+	}
+}
+
 // Ack records that the addressee acknowledged the alert (idempotent).
 func (s *Service) Ack(ctx context.Context, p *identity.Principal, id string) (*Alert, error) {
 	return s.move(ctx, p, id, StatusAcknowledged)

@@ -218,20 +218,19 @@ func (s *Service) Delete(ctx context.Context, p *identity.Principal, id string) 
 }
 
 // EnqueueAlert queues a for the addressee's endpoints that want alerts
-// (alert.Options.OnRaise).
+// (alert.Options.OnRaise). Should it fail, or the process stop before it
+// runs, Scan queues the alert later.
 func (s *Service) EnqueueAlert(ctx context.Context, a *alert.Alert) error {
 	eps, err := s.o.Store.Endpoints(ctx, a.ToOrg)
 	if err != nil {
 		return err
 	}
-	now := s.o.Now().UTC().Truncate(time.Microsecond)
 	var ds []Delivery
 	for _, e := range eps {
-		if e.Disabled || !wants(e, EventAlert) {
+		if e.Disabled || !wants(e, EventAlert) || a.CreatedAt.Before(e.CreatedAt) {
 			continue
 		}
-		ds = append(ds, Delivery{ID: deliveryID(e.ID, EventAlert, a.ID), EndpointID: e.ID, OrgID: e.OrgID, Event: EventAlert, SubjectID: a.ID,
-			CreatedAt: now, NextAt: now, State: Pending})
+		ds = append(ds, s.alertDelivery(e, a))
 	}
 	if len(ds) == 0 {
 		return nil
@@ -241,6 +240,36 @@ func (s *Service) EnqueueAlert(ctx context.Context, a *alert.Alert) error {
 	}
 	s.Wake()
 	return nil
+}
+
+func (s *Service) alertDelivery(e Endpoint, a *alert.Alert) Delivery {
+	now := s.o.Now().UTC().Truncate(time.Microsecond)
+	return Delivery{ID: deliveryID(e.ID, EventAlert, a.ID), EndpointID: e.ID, OrgID: e.OrgID, Event: EventAlert, SubjectID: a.ID,
+		CreatedAt: now, NextAt: now, State: Pending}
+}
+
+// catchUpAlerts queues the alerts raised to e's organization since the last
+// scan; those EnqueueAlert queued already are ignored (same delivery id).
+func (s *Service) catchUpAlerts(ctx context.Context, e Endpoint) error {
+	at, _, ok, err := s.o.Store.Cursor(ctx, e.ID, "alerts")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		at = e.CreatedAt
+	}
+	as, err := s.o.Alerts.Since(ctx, e.OrgID, at)
+	if err != nil || len(as) == 0 {
+		return err
+	}
+	var ds []Delivery
+	for i := range as {
+		ds = append(ds, s.alertDelivery(e, &as[i]))
+	}
+	if err := s.o.Store.Enqueue(ctx, ds); err != nil {
+		return err
+	}
+	return s.o.Store.SetCursor(ctx, e.ID, "alerts", as[0].CreatedAt, 0) // the newest
 }
 
 // Wake makes the worker look at the outbox now.
@@ -269,7 +298,8 @@ func (s *Service) Scan(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	// Endpoints registered meanwhile are scanned at least every 30 s.
+	// Endpoints registered meanwhile, and alerts whose queueing failed, are
+	// scanned for at least every 30 s.
 	skip := v == s.scanned && s.o.Now().Sub(s.scanAt) < 30*time.Second
 	s.mu.Unlock()
 	if skip {
@@ -283,6 +313,11 @@ func (s *Service) Scan(ctx context.Context) error {
 	for _, e := range eps {
 		if e.Disabled {
 			continue
+		}
+		if wants(e, EventAlert) {
+			if err := s.catchUpAlerts(ctx, e); err != nil {
+				return err
+			}
 		}
 		if wants(e, EventObjects) {
 			for _, c := range e.Collections {

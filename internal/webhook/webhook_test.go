@@ -294,6 +294,36 @@ func TestRestartResumesTheOutbox(t *testing.T) {
 	}
 }
 
+// TestMissedAlertsAreCaughtUp: an alert stored without being queued (the
+// process stopped in between, or queueing failed) is delivered by a later
+// scan, once.
+func TestMissedAlertsAreCaughtUp(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t, t.TempDir(), webhook.Options{})
+	h.seed()
+	h.add(fiu, indicator(1, "theft", "", tlpAmber))
+	r := newReceiver(t)
+	h.register(exchange, r, []string{webhook.EventAlert})
+	h.now = h.now.Add(time.Second)
+	lost := alert.NewService(alert.Options{Store: h.db, Sources: h.tx, Directory: h.db, Now: func() time.Time { return h.now }}) // no OnRaise
+	a, err := lost.Raise(ctx, fiu, alert.Request{To: "exchange", Kind: alert.KindIndicator, Sources: []string{indicatorID(1)}, Subjects: []alert.Subject{{Chain: "btc", Address: "bc1q"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := h.raise("exchange", indicatorID(1)) // queued at once as well
+	h.now = h.now.Add(31 * time.Second)
+	h.run()
+	got := r2s(r.got())
+	if strings.Count(got, a.ID) != 1 || strings.Count(got, queued.ID) != 1 {
+		t.Fatalf("after the catch-up: %s", got)
+	}
+	h.now = h.now.Add(time.Minute)
+	h.run()
+	if len(r.got()) != 2 {
+		t.Fatal("delivered again")
+	}
+}
+
 func TestRemovedMemberGetsNothing(t *testing.T) {
 	ctx := context.Background()
 	h := newHub(t, t.TempDir(), webhook.Options{})
