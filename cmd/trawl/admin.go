@@ -14,7 +14,7 @@ import (
 
 func adminCommand() *command {
 	return &command{name: "admin", summary: "manage organizations, users, API keys and collections", subs: []*command{
-		{name: "org", summary: "organizations", subs: []*command{orgCreateCommand(), orgListCommand()}},
+		{name: "org", summary: "organizations", subs: []*command{orgCreateCommand(), orgListCommand(), claimServiceCommand()}},
 		{name: "user", summary: "users", subs: []*command{userCreateCommand(), userListCommand()}},
 		{name: "key", summary: "API keys", subs: []*command{keyCreateCommand(), keyListCommand(), keyRevokeCommand()}},
 		collectionCommand(),

@@ -61,6 +61,7 @@ type env struct {
 	fs     *flag.FlagSet
 	store  *sqlstore.DB
 	closer []func()
+	hooks  hookFlags // serve's webhook options
 }
 
 func (m *Main) commands() *command {
@@ -77,6 +78,8 @@ func (m *Main) commands() *command {
 		ingestCommand(),
 		withAnalysis(btcCommand()),
 		traceCommand(),
+		alertCommand(),
+		federateCommand(),
 		clusterCommand(),
 		sanctionsCommand(),
 		{name: "config", summary: "inspect the configuration", subs: []*command{configShowCommand()}},

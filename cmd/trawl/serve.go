@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,9 +19,11 @@ import (
 
 func serveCommand() *command {
 	var bf btcFollowFlags
+	var hooks hookFlags
 	return &command{name: "serve", summary: "run the hub's HTTP server",
-		flags: bf.register,
+		flags: func(fs *flag.FlagSet) { bf.register(fs); hooks.register(fs) },
 		run: func(ctx context.Context, e *env, args []string) error {
+			e.hooks = hooks
 			if len(args) > 0 {
 				return errs.E(errs.Invalid, "serve takes no arguments, got %q", args[0])
 			}
@@ -57,7 +60,14 @@ func (e *env) serve(ctx context.Context, ready func(url string), bf *btcFollowFl
 	if err != nil {
 		return err
 	}
-	defer func() { stopWork(); btc.wait() }()
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	alerts, hooks := e.alertsAndHooks(store, hub, scheme)
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(workCtx) }() // the webhook outbox; safe on several replicas
+	defer func() { stopWork(); btc.wait(); <-hooksDone }()
 	rec := audit.NewRecorder(store, e.log)
 	defer rec.Close() // after the server has stopped: flushes every entry
 	api := httpapi.New(httpapi.Options{
@@ -69,6 +79,8 @@ func (e *env) serve(ctx context.Context, ready func(url string), bf *btcFollowFl
 		Chain:     btc.query(),
 		Analysis:  btc.analysis(),
 		Status:    btc.status,
+		Alerts:    alerts,
+		Webhooks:  hooks,
 		Groups:    store.GroupsOf,
 		Ready:     store.Ping,
 		Logger:    e.log,
@@ -94,10 +106,6 @@ func (e *env) serve(ctx context.Context, ready func(url string), bf *btcFollowFl
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another address with --listen)", cfg.Listen, err)
-	}
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
 	errc := make(chan error, 1)

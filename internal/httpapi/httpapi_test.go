@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/webhook"
 )
 
 func TestStatusOfEveryCode(t *testing.T) {
@@ -114,6 +116,8 @@ func newTestServer(t testing.TB) (*Server, string) {
 		t.Fatal(err)
 	}
 	return New(Options{Identity: ids, TAXII: tx, Screener: screening.New(store, tx), Tags: store, Groups: store.GroupsOf,
+		Alerts:   alert.NewService(alert.Options{Store: store, Sources: tx, Directory: store}),
+		Webhooks: webhook.NewService(webhook.Options{Store: store, Hub: tx}),
 		Chain: func(ctx context.Context, what, arg string, from, limit int) (any, error) {
 			return nil, errs.E(errs.NotFound, "no %s %q", what, arg)
 		}, Ready: store.Ping, MaxBody: 1 << 16}), tok

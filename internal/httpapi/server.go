@@ -24,12 +24,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/tags"
 	"github.com/trawlhq/trawl/internal/taxii"
+	"github.com/trawlhq/trawl/internal/webhook"
 )
 
 // Options configure a Server.
@@ -41,6 +43,8 @@ type Options struct {
 	Tags     tags.Store          // nil: no attribution tag routes
 	Chain    ChainQuery          // nil: no chain-index routes
 	Analysis AnalysisFunc        // nil: no tracing routes
+	Alerts   *alert.Service      // nil: no alert routes
+	Webhooks *webhook.Service    // nil: no webhook routes
 	// Groups lists the sharing groups of an organization (for hub hits).
 	Groups    func(ctx context.Context, orgID string) ([]string, error)
 	Ready     func(ctx context.Context) error // checks dependencies for /readyz
@@ -180,6 +184,8 @@ func (s *Server) registerRoutes() {
 	s.registerTags()
 	s.registerChain()
 	s.registerAnalysis()
+	s.registerAlerts()
+	s.registerWebhooks()
 	s.registerTAXII()
 	s.registerUI()
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, h Harness) {
 	tests = append(tests, sharingTests()...)
 	tests = append(tests, auditTests()...)
 	tests = append(tests, tagsTests()...)
+	tests = append(tests, alertTests()...)
+	tests = append(tests, webhookTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}

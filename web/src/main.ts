@@ -11,6 +11,7 @@ import { clusterPage } from './pages/cluster';
 import { collectionPage, collectionsPage, objectPage, findObjectPage, mySightingsPage } from './pages/intel';
 import { screenPage } from './pages/screen';
 import { tracePage } from './pages/trace';
+import { alertsPage } from './pages/alerts';
 
 type Page = (ctx: Ctx) => Promise<void>;
 
@@ -26,6 +27,7 @@ const routes: [RegExp, string, Page][] = [
   [/^intel\/([^/]+)\/([^/]+)$/, 'stix-object', objectPage],
   [/^screen$/, 'screen', screenPage],
   [/^trace$/, 'trace', tracePage],
+  [/^alerts$/, 'alerts', alertsPage],
 ];
 
 const root = document.getElementById('app')!;
@@ -47,7 +49,7 @@ function header(s: Session): HTMLElement {
   return h('header', { class: 'top' },
     link('', h('span', { class: 'brand' }, 'trawl')),
     form,
-    h('nav', null, link('screen', 'Screening'), link('intel', 'Intelligence'), link('intel/sightings', 'Sightings'), link('trace', 'Trace')),
+    h('nav', null, link('screen', 'Screening'), link('intel', 'Intelligence'), link('intel/sightings', 'Sightings'), link('trace', 'Trace'), link('alerts', 'Alerts')),
     h('div', { class: 'who', id: 'whoami', title: s.org.title + ' — key ' + s.principal.key_id },
       h('span', { class: 'org' }, s.org.title || s.org.name),
       h('span', { class: 'role' }, s.principal.role + (s.principal.operator ? ' · operator' : '')),
