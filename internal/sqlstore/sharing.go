@@ -132,6 +132,9 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 	}
 	def := sharing.Effective(sharing.Unmarked, v.Default)
 	effOf := func(prefix string) string {
+		if v.PerCollection {
+			return collectionEffective(prefix)
+		}
 		return "(CASE WHEN " + prefix + "tlp < 0 THEN " + arg(int(def)) + " ELSE " + prefix + "tlp END)"
 	}
 	where = append(where, visiblePredicate(v, "", arg, effOf("")))
@@ -140,14 +143,39 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 			AND l.object_id = stix_objects.object_id AND l.is_latest AND l.added_by_org = stix_objects.added_by_org
 			AND NOT `+visiblePredicate(v, "l.", arg, effOf("l."))+`)`)
 	}
+	own := "1 = 0" // a reader always sees what its organization shared
+	if !v.Anonymous {
+		own = "stix_objects.added_by_org = " + arg(v.OrgID)
+	}
+	refsOf := `r.collection_id = stix_objects.collection_id AND r.object_id = stix_objects.object_id AND r.version = stix_objects.version`
 	// A relationship or sighting is hidden when an object it points at is on
-	// the hub but not visible to the reader in any collection they may read;
-	// that object's level defaults to its own collection's default.
-	// The collections the reader may read, as the TAXII service's access
-	// rule decides (callers without the read permission never get here).
+	// the hub but not visible to the reader in any collection they may read.
+	where = append(where, `(stix_objects.type NOT IN ('relationship', 'sighting') OR `+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE `+refsOf+`
+		AND EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
+		AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND `+visibleAnywhere(v, "t", arg)+`)))`)
+	// An object with an object_refs list is hidden when every id in it
+	// would be removed (see HiddenRefs): STIX requires at least one.
+	where = append(where, `(NOT stix_objects.has_object_refs OR `+own+` OR EXISTS (SELECT 1 FROM object_refs r WHERE `+refsOf+`
+		AND (NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
+			OR EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND `+visibleAnywhere(v, "t", arg)+`))))`)
+	return where, args
+}
+
+// collectionEffective is the effective level of the row under alias prefix
+// ("" or "t."), its collection's default when it is unmarked.
+func collectionEffective(prefix string) string {
+	return `(CASE WHEN ` + prefix + `tlp < 0 THEN (SELECT CASE c.default_tlp WHEN 'clear' THEN 0 WHEN 'green' THEN 1 WHEN 'amber+strict' THEN 3 WHEN 'red' THEN 4 ELSE 2 END
+		FROM collections c WHERE c.id = ` + prefix + `collection_id) ELSE ` + prefix + `tlp END)`
+}
+
+// visibleAnywhere is true of a row (table alias t) that is the latest
+// version of its object, in a collection the reader may read as the TAXII
+// service's access rule decides, and readable by the rule; its level
+// defaults to its own collection's default.
+func visibleAnywhere(v *taxii.Visibility, t string, arg func(any) string) string {
 	var readable string
 	if v.Anonymous {
-		readable = "t.collection_id IN (SELECT c.id FROM collections c WHERE c.public AND c.share_group = '')"
+		readable = t + ".collection_id IN (SELECT c.id FROM collections c WHERE c.public AND c.share_group = '')"
 	} else {
 		org := arg(v.OrgID)
 		groups := "1 = 0"
@@ -158,22 +186,51 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 			}
 			groups = "c.share_group IN (" + strings.Join(ph, ", ") + ")"
 		}
-		readable = `t.collection_id IN (SELECT c.id FROM collections c WHERE
+		readable = t + `.collection_id IN (SELECT c.id FROM collections c WHERE
 			(c.public OR c.owner_org_id = ` + org + ` OR EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = ` + org + ` AND g.can_read))
 			AND (c.share_group = '' OR c.owner_org_id = ` + org + ` OR ` + groups + `))`
 	}
-	effT := `(CASE WHEN t.tlp < 0 THEN (SELECT CASE c.default_tlp WHEN 'clear' THEN 0 WHEN 'green' THEN 1 WHEN 'amber+strict' THEN 3 WHEN 'red' THEN 4 ELSE 2 END
-		FROM collections c WHERE c.id = t.collection_id) ELSE t.tlp END)`
-	own := "1 = 0" // a reader always sees what its organization shared
-	if !v.Anonymous {
-		own = "stix_objects.added_by_org = " + arg(v.OrgID)
+	return "(" + t + ".is_latest AND " + readable + " AND " + visiblePredicate(v, t+".", arg, collectionEffective(t+".")) + ")"
+}
+
+// HiddenRefs returns those of ids that name objects stored on the hub that
+// v may not see anywhere: the ids to remove from an object_refs list. One
+// query per 500 ids.
+func (s *DB) HiddenRefs(ctx context.Context, v *taxii.Visibility, ids []string) (map[string]bool, error) {
+	hidden := map[string]bool{}
+	if v == nil || v.All || len(ids) == 0 {
+		return hidden, nil
 	}
-	where = append(where, `(stix_objects.type NOT IN ('relationship', 'sighting') OR `+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE r.collection_id = stix_objects.collection_id
-		AND r.object_id = stix_objects.object_id AND r.version = stix_objects.version
-		AND EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
-		AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND t.is_latest AND `+readable+`
-			AND `+visiblePredicate(v, "t.", arg, effT)+`)))`)
-	return where, args
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var args []any
+		arg := func(x any) string {
+			args = append(args, x)
+			return "$" + strconv.Itoa(len(args))
+		}
+		ph := make([]string, len(chunk))
+		for i, id := range chunk {
+			ph[i] = arg(id)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT h.object_id FROM stix_objects h WHERE h.object_id IN (`+strings.Join(ph, ", ")+`)
+			AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = h.object_id AND `+visibleAnywhere(v, "t", arg)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			hidden[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return hidden, nil
 }
 
 // visiblePredicate is the read rule over the columns of one row (prefix is

@@ -28,6 +28,7 @@ func taxiiTests() []struct {
 		{"TAXIIDelete", testDelete},
 		{"TAXIIStatus", testStatus},
 		{"TAXIISecret", testSecret},
+		{"ObjectRefsStripped", testObjectRefsStripped},
 	}
 }
 

@@ -49,6 +49,9 @@ type Visibility struct {
 	UserID    string
 	Groups    []string // sharing groups of the reader's organization
 	Default   sharing.Level
+	// PerCollection: unmarked objects take their own collection's default
+	// (for reads across collections), not Default.
+	PerCollection bool
 }
 
 // Grant gives an organization access to a collection.
@@ -70,8 +73,12 @@ type NewObject struct {
 	Group       string        // sharing group id it is restricted to
 	Recipients  []sharing.Recipient
 	SightingOf  string   // for sightings: the sighted object's id
-	Refs        []string // for relationships and sightings: the objects they tie together
-	Raw         json.RawMessage
+	Refs        []string // the objects it points at: source/target, sighting refs, or object_refs
+	// ObjectRefs: Refs is the object's object_refs list, from which the ids
+	// of objects a reader may not see are removed on every read.
+	ObjectRefs bool
+	SearchText string // lower-cased name, description, pattern, value, address
+	Raw        json.RawMessage
 }
 
 // StoredObject is a version of an object as stored.
@@ -91,7 +98,10 @@ type StoredObject struct {
 	// SightedOwner, for sightings, is the organization that shared the
 	// sighted object (see sharing.Item).
 	SightedOwner string
-	Raw          json.RawMessage
+	// CollectionDefault is the level of the collection's unmarked objects
+	// (filled in by reads across collections).
+	CollectionDefault sharing.Level
+	Raw               json.RawMessage
 }
 
 // AddResult says what happened to one object of a write.
@@ -137,6 +147,10 @@ type Store interface {
 	// DeleteObject deletes the versions of an object that q matches (only
 	// those added by onlyAddedBy, unless it is "") and returns how many.
 	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)
+	// HiddenRefs returns those of ids that name objects stored on the hub
+	// (any collection, any version) of which v may see no latest version in
+	// a collection it may read: what is removed from object_refs lists.
+	HiddenRefs(ctx context.Context, v *Visibility, ids []string) (map[string]bool, error)
 
 	CreateStatus(ctx context.Context, s *Status, envelope []byte) error
 	// UpdateStatus writes s; when s is complete the queued envelope is dropped.
