@@ -178,6 +178,7 @@ func (s *Server) registerRoutes() {
 	s.registerChain()
 	s.registerAnalysis()
 	s.registerTAXII()
+	s.registerObjects()
 	s.registerUI()
 }
 

@@ -240,6 +240,7 @@ func (s *Server) taxiiManifest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects) // a manifest names non-CLEAR objects too
 	setDateAddedHeaders(w, pg.Objects)
 	if len(pg.Objects) == 0 {
 		writeTAXII(w, http.StatusOK, map[string]any{})
@@ -293,6 +294,7 @@ func (s *Server) taxiiVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects)
 	setDateAddedHeaders(w, pg.Objects)
 	vs := make([]string, len(pg.Objects))
 	for i, o := range pg.Objects {

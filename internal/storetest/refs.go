@@ -216,3 +216,91 @@ func testObjectRefsStripped(t *testing.T, h Harness) {
 		t.Errorf("HiddenRefs for org_c: %v", hidden)
 	}
 }
+
+// testSearchCountsOnlyVisible: the REST search across collections returns
+// and counts only what the reader may see, never matches text the reader
+// may not be shown, and binds its page tokens to the reader and filter.
+func testSearchCountsOnlyVisible(t *testing.T, h Harness) {
+	ctx := context.Background()
+	w := newRefsWorld(t, h)
+	marked := json.RawMessage(`{"type":"indicator","spec_version":"2.1","id":"indicator--0d1e5c1a-0000-4000-8000-00000000b0b0","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z",
+		"name":"wallet","description":"granular secret","pattern":"[cryptocurrency-wallet:address = '1BoatSLRHtKNngkdXEeobR76b53LETtpyT']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00Z",
+		"object_marking_refs":["` + tlpGreen + `"],"granular_markings":[{"marking_ref":"` + tlpAmberStrict + `","selectors":["description"]}]}`)
+	if st, err := w.svc.Import(ctx, "org_a", w.coll.ID, []json.RawMessage{marked}); err != nil || st.FailureCount > 0 {
+		t.Fatalf("import: %v %+v", err, st.Failures)
+	}
+	search := func(p *identity.Principal, req taxii.SearchRequest) *taxii.SearchPage {
+		t.Helper()
+		pg, err := w.svc.Search(ctx, p, req)
+		if err != nil {
+			t.Fatalf("search %+v: %v", req, err)
+		}
+		if p.OrgID != "org_a" {
+			noneOf(t, fmt.Sprintf("search %+v", req), pg.Objects, w.secret, w.reportSecretOnly, w.rel, "granular secret")
+		}
+		if pg.Total < len(pg.Objects) {
+			t.Errorf("search %+v: total %d < %d objects", req, pg.Total, len(pg.Objects))
+		}
+		return pg
+	}
+	a, b := reader("org_a"), reader("org_b")
+	for _, tc := range []struct {
+		name         string
+		p            *identity.Principal
+		req          taxii.SearchRequest
+		total        int
+		checkObjects bool
+	}{
+		{"everything org_b may see", b, taxii.SearchRequest{}, 3, true},
+		{"everything, the owner", a, taxii.SearchRequest{Collection: w.coll.ID}, 6, false},
+		{"name of a hidden object", b, taxii.SearchRequest{Text: "OWNER only"}, 0, true},
+		{"name of it, the owner", a, taxii.SearchRequest{Text: "owner only"}, 1, false},
+		{"address in patterns", b, taxii.SearchRequest{Text: "1boatslrhtknngkdxeeobr76b53letpyt"[:10]}, 2, true},
+		{"text under a granular marking", b, taxii.SearchRequest{Text: "granular"}, 0, true},
+		{"reports", b, taxii.SearchRequest{Types: []string{"report"}}, 1, true},
+		{"reports, the owner", a, taxii.SearchRequest{Types: []string{"report"}}, 2, false},
+		{"added by org_c", b, taxii.SearchRequest{AddedBy: "org_c"}, 0, true},
+	} {
+		pg := search(tc.p, tc.req)
+		if pg.Total != tc.total || (tc.checkObjects && len(pg.Objects) != tc.total) {
+			t.Errorf("%s: total %d, %d objects; want %d", tc.name, pg.Total, len(pg.Objects), tc.total)
+		}
+	}
+
+	// Pages of one: every visible object once, total the same on each page.
+	var seen []string
+	req := taxii.SearchRequest{Limit: 1}
+	for range 10 {
+		pg := search(b, req)
+		if pg.Total != 3 {
+			t.Fatalf("page total %d, want 3", pg.Total)
+		}
+		for _, o := range pg.Objects {
+			seen = append(seen, o.ID)
+		}
+		if !pg.More {
+			break
+		}
+		req.Next = pg.Next
+		if _, err := w.svc.Search(ctx, reader("org_c"), req); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("another org's use of a token: %v, want invalid", err)
+		}
+		if _, err := w.svc.Search(ctx, b, taxii.SearchRequest{Limit: 1, Next: req.Next, Types: []string{"report"}}); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("a token with another filter: %v, want invalid", err)
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("paged through %v, want 3 objects", seen)
+	}
+
+	_, err := w.svc.Search(ctx, b, taxii.SearchRequest{Collection: "nope"})
+	wantCode(t, err, errs.NotFound)
+	if _, err := w.svc.ObjectAnywhere(ctx, b, w.secret); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("by id of a hidden object: %v", err)
+	}
+	o, err := w.svc.ObjectAnywhere(ctx, b, w.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noneOf(t, "by id anywhere", []taxii.StoredObject{*o}, w.secret)
+}

@@ -29,6 +29,7 @@ func taxiiTests() []struct {
 		{"TAXIIStatus", testStatus},
 		{"TAXIISecret", testSecret},
 		{"ObjectRefsStripped", testObjectRefsStripped},
+		{"SearchCountsOnlyVisible", testSearchCountsOnlyVisible},
 	}
 }
 

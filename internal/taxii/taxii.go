@@ -203,3 +203,23 @@ func FormatTime(t time.Time) string {
 	}
 	return t.Format("2006-01-02T15:04:05.000000Z")
 }
+
+// Search selects the latest versions of objects across collections (the
+// REST list and search). Collections must list the collections the reader
+// may read; an empty list selects nothing.
+type Search struct {
+	Collections []string
+	Types       []string
+	Text        string // lower-cased; matched inside name, description, pattern, value, address
+	AddedBy     string // organization id
+	Limit       int
+}
+
+// Searcher is a Store that can search across collections.
+type Searcher interface {
+	// SearchObjects returns up to s.Limit latest versions that v may see,
+	// with seq after afterSeq, in seq order, and whether more follow.
+	SearchObjects(ctx context.Context, s *Search, afterSeq int64, v *Visibility) ([]StoredObject, bool, error)
+	// CountObjects counts what SearchObjects would return over all pages.
+	CountObjects(ctx context.Context, s *Search, v *Visibility) (int, error)
+}
