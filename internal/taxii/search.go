@@ -69,16 +69,12 @@ func (s *Service) Search(ctx context.Context, p *identity.Principal, req SearchR
 		}
 		f.Collections, defaults[c.ID] = []string{c.ID}, c.Default()
 	} else {
-		all, err := s.store.ListCollections(ctx)
+		cs, err := s.readableCollections(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		for i := range all {
-			if r, _, err := s.access(ctx, p, &all[i]); err != nil {
-				return nil, err
-			} else if r {
-				f.Collections, defaults[all[i].ID] = append(f.Collections, all[i].ID), all[i].Default()
-			}
+		for _, c := range cs {
+			f.Collections, defaults[c.ID] = append(f.Collections, c.ID), c.Default()
 		}
 	}
 	v, err := s.visibility(ctx, p, &Collection{})
@@ -126,17 +122,12 @@ func (s *Service) ObjectAnywhere(ctx context.Context, p *identity.Principal, id 
 	if !ValidID(id) {
 		return nil, missing
 	}
-	all, err := s.store.ListCollections(ctx)
+	cs, err := s.readableCollections(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	for i := range all {
-		if r, _, err := s.access(ctx, p, &all[i]); err != nil {
-			return nil, err
-		} else if !r {
-			continue
-		}
-		pg, err := s.page(ctx, p, &all[i], &Query{Limit: 1, IDs: []string{id}})
+	for i := range cs {
+		pg, err := s.page(ctx, p, &cs[i], &Query{Limit: 1, IDs: []string{id}})
 		if err != nil {
 			return nil, err
 		}
@@ -145,4 +136,23 @@ func (s *Service) ObjectAnywhere(ctx context.Context, p *identity.Principal, id 
 		}
 	}
 	return nil, missing
+}
+
+// readableCollections lists the collections p may read.
+func (s *Service) readableCollections(ctx context.Context, p *identity.Principal) ([]Collection, error) {
+	all, err := s.store.ListCollections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for i := range all {
+		r, _, err := s.access(ctx, p, &all[i])
+		if err != nil {
+			return nil, err
+		}
+		if r {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
 }
