@@ -179,6 +179,7 @@ func (s *Server) registerRoutes() {
 	s.registerAnalysis()
 	s.registerTAXII()
 	s.registerObjects()
+	s.registerGroups()
 	s.registerUI()
 }
 

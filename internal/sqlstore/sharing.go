@@ -94,6 +94,32 @@ func (s *DB) RemoveMember(ctx context.Context, groupID, orgID string) error {
 	return err
 }
 
+func (s *DB) DeleteGroup(ctx context.Context, groupID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM collections WHERE share_group = $1`, groupID).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errs.E(errs.Conflict, "%d collection(s) are restricted to this sharing group; lift the restriction first", n)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sharing_group_members WHERE group_id = $1`, groupID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sharing_groups WHERE id = $1`, groupID)
+	if err != nil {
+		return err
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return errs.E(errs.NotFound, "no sharing group %q", groupID)
+	}
+	return tx.Commit()
+}
+
 func (s *DB) GroupsOf(ctx context.Context, orgID string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT group_id FROM sharing_group_members WHERE org_id = $1 ORDER BY group_id`, orgID)
 	if err != nil {
