@@ -122,6 +122,19 @@ func TestSharingGroupsOverREST(t *testing.T) {
 			t.Errorf("a deleted group: %d %s", r.status, r.body)
 		}
 
+		// The CLI deletes with the same check.
+		cli(t, append([]string{"admin", "group", "create", "temp", "--org", "fiu"}, sa...)...)
+		cli(t, append([]string{"admin", "collection", "restrict", coll.ID, "--group", "temp"}, sa...)...)
+		if _, errOut, code := cli(t, append([]string{"admin", "group", "delete", "temp"}, sa...)...); code == 0 || !strings.Contains(errOut, "restriction") {
+			t.Errorf("CLI delete of a group in use: exit %d, %s", code, errOut)
+		}
+		cli(t, append([]string{"admin", "collection", "restrict", coll.ID, "--group", ""}, sa...)...)
+		var del struct{ Deleted string }
+		mustJSON(t, &del, append([]string{"admin", "group", "delete", "temp", "--json"}, sa...)...)
+		if del.Deleted != "temp" {
+			t.Errorf("CLI delete: %+v", del)
+		}
+
 		out, _, code := cli(t, append([]string{"audit", "export"}, sa...)...)
 		if code != 0 {
 			t.Fatal("audit export failed")

@@ -335,7 +335,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				defer cancel()
 				if err := s.opts.Audit.RecordSync(actx, e); err != nil {
 					s.log.ErrorContext(ctx, "audit entry not stored in time; answering 503", "err", err, "request_id", reqID)
-					return errs.E(errs.Unavailable, "the audit log cannot be written; the request was not answered, retry later")
+					return errs.E(errs.Unavailable, "the audit log could not be written in time, so the answer is withheld; a write may have been applied, check before repeating it")
 				}
 				return nil
 			}
@@ -350,6 +350,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.writeError(rec, r, errs.E(errs.Internal, "panic"))
 				}
 			}
+			if rec.status == 0 {
+				rec.WriteHeader(http.StatusOK) // what net/http would send, after the audit entry
+			}
 			s.m.inFlight.Dec()
 			d := s.opts.Now().Sub(start)
 			s.m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
@@ -363,11 +366,6 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				slog.String("remote", clientIP(r)), slog.String("request_id", reqID)}
 			if p := principal(r); p != nil {
 				attrs = append(attrs, slog.String("key", p.KeyID), slog.String("org", p.OrgName))
-			}
-			if rec.beforeHeader != nil { // nothing was written: no entry yet
-				if e, ok := auditEntry(rec.status); ok {
-					s.opts.Audit.Record(e)
-				}
 			}
 			s.log.LogAttrs(ctx, level, "http", attrs...)
 		}()

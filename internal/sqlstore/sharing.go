@@ -200,9 +200,12 @@ func collectionEffective(prefix string) string {
 // defaults to its own collection's default.
 func visibleAnywhere(v *taxii.Visibility, t string, arg func(any) string) string {
 	var readable string
-	if v.Anonymous {
+	switch {
+	case v.AnyCollection:
+		readable = "1 = 1"
+	case v.Anonymous:
 		readable = t + ".collection_id IN (SELECT c.id FROM collections c WHERE c.public AND c.share_group = '')"
-	} else {
+	default:
 		org := arg(v.OrgID)
 		groups := "1 = 0"
 		if len(v.Groups) > 0 {

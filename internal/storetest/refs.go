@@ -215,6 +215,15 @@ func testObjectRefsStripped(t *testing.T, h Harness) {
 	if fmt.Sprint(hidden) != fmt.Sprint(map[string]bool{w.secret: true}) {
 		t.Errorf("HiddenRefs for org_c: %v", hidden)
 	}
+	// For an export to an unknown party the level alone decides: CLEAR
+	// anywhere on the hub may go, nothing else.
+	hidden, err = w.db.HiddenRefs(ctx, &taxii.Visibility{Anonymous: true, AnyCollection: true}, []string{w.secret, w.green, w.missing, w.reportSecretOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(hidden) != fmt.Sprint(map[string]bool{w.secret: true, w.green: true}) {
+		t.Errorf("HiddenRefs for an unknown party: %v", hidden)
+	}
 }
 
 // testSearchCountsOnlyVisible: the REST search across collections returns

@@ -380,7 +380,7 @@ func (s *Service) Export(ctx context.Context, collectionID string, dst sharing.D
 	}
 	reader := sharing.Reader{OrgID: dst.OrgID, Anonymous: dst.OrgID == "", Groups: dstGroups}
 	// object_refs keep only what the destination could read on this hub.
-	dstView := &Visibility{Anonymous: reader.Anonymous, OrgID: dst.OrgID, Default: c.Default()}
+	dstView := &Visibility{Anonymous: reader.Anonymous, AnyCollection: reader.Anonymous, OrgID: dst.OrgID, Default: c.Default()}
 	for g := range dstGroups {
 		dstView.Groups = append(dstView.Groups, g)
 	}

@@ -52,6 +52,10 @@ type Visibility struct {
 	// PerCollection: unmarked objects take their own collection's default
 	// (for reads across collections), not Default.
 	PerCollection bool
+	// AnyCollection: judging refs (HiddenRefs) for an export to an unknown
+	// party, whose reach is the level alone (CLEAR goes anywhere), not the
+	// collections an anonymous reader may read.
+	AnyCollection bool
 }
 
 // Grant gives an organization access to a collection.
