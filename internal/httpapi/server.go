@@ -68,6 +68,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	m       metrics
 	handler http.Handler
+	// auditWait: how long a response waits for its audit entry (tests shorten it).
+	auditWait time.Duration
 }
 
 type metrics struct {
@@ -89,7 +91,7 @@ func New(o Options) *Server {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 20
 	}
-	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), auditWait: defaultAuditWait}
 	s.limiter = newLimiter(o.RateLimit, o.RateBurst, o.Now)
 	s.m = metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trawl_http_requests_total", Help: "HTTP requests by method, route and status."},
@@ -219,8 +221,9 @@ func (s *statusOnly) Header() http.Header         { return s.header }
 func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
-// auditWait bounds how long a response waits for its audit entry to be stored.
-const auditWait = 10 * time.Second
+// defaultAuditWait bounds how long a response waits for its audit entry to
+// be stored.
+const defaultAuditWait = 10 * time.Second
 
 type ctxKey int
 
@@ -331,7 +334,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if !ok {
 					return nil
 				}
-				actx, cancel := context.WithTimeout(ctx, auditWait)
+				actx, cancel := context.WithTimeout(ctx, s.auditWait)
 				defer cancel()
 				if err := s.opts.Audit.RecordSync(actx, e); err != nil {
 					s.log.ErrorContext(ctx, "audit entry not stored in time; answering 503", "err", err, "request_id", reqID)
