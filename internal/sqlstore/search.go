@@ -36,7 +36,7 @@ func searchWhere(f *taxii.Search, v *taxii.Visibility, args []any) (string, []an
 	if f.AddedBy != "" {
 		where = append(where, "added_by_org = "+arg(f.AddedBy))
 	}
-	where, args = visibilityFilter(v, false, where, args)
+	where, args = visibilityFilterDepth(v, false, hiddenRefsDepth, where, args)
 	return strings.Join(where, " AND "), args, true
 }
 

@@ -149,6 +149,12 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 // versions readable. Versions added by other organizations do not count,
 // so that no writer can hide someone else's object.
 func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, args []any) ([]string, []any) {
+	return visibilityFilterDepth(v, allVersions, refDepth, where, args)
+}
+
+// visibilityFilterDepth is visibilityFilter following depth steps of
+// pointing (see refDepth).
+func visibilityFilterDepth(v *taxii.Visibility, allVersions bool, depth int, where []string, args []any) ([]string, []any) {
 	if v == nil || v.All {
 		return where, args
 	}
@@ -169,21 +175,7 @@ func visibilityFilter(v *taxii.Visibility, allVersions bool, where []string, arg
 			AND l.object_id = stix_objects.object_id AND l.is_latest AND l.added_by_org = stix_objects.added_by_org
 			AND NOT `+visiblePredicate(v, "l.", arg, effOf("l."))+`)`)
 	}
-	own := "1 = 0" // a reader always sees what its organization shared
-	if !v.Anonymous {
-		own = "stix_objects.added_by_org = " + arg(v.OrgID)
-	}
-	refsOf := `r.collection_id = stix_objects.collection_id AND r.object_id = stix_objects.object_id AND r.version = stix_objects.version`
-	// A relationship or sighting is hidden when an object it points at is on
-	// the hub but not visible to the reader in any collection they may read.
-	where = append(where, `(stix_objects.type NOT IN ('relationship', 'sighting') OR `+own+` OR NOT EXISTS (SELECT 1 FROM object_refs r WHERE `+refsOf+`
-		AND EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
-		AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND `+visibleAnywhere(v, "t", arg)+`)))`)
-	// An object with an object_refs list is hidden when every id in it
-	// would be removed (see HiddenRefs): STIX requires at least one.
-	where = append(where, `(NOT stix_objects.has_object_refs OR `+own+` OR EXISTS (SELECT 1 FROM object_refs r WHERE `+refsOf+`
-		AND (NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref)
-			OR EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = r.ref AND `+visibleAnywhere(v, "t", arg)+`))))`)
+	where = append(where, refClauses(v, "stix_objects", arg, depth)...)
 	return where, args
 }
 
@@ -194,11 +186,52 @@ func collectionEffective(prefix string) string {
 		FROM collections c WHERE c.id = ` + prefix + `collection_id) ELSE ` + prefix + `tlp END)`
 }
 
+// refDepth is how many steps of pointing the store's read filter follows:
+// the objects a relationship, sighting or object_refs list points at are
+// judged by their level. hiddenRefsDepth is HiddenRefs': one step more, so
+// that a report listing a report that is hidden for its own refs does not
+// list it (the service then also drops a relationship pointing at such an
+// object). One step more in the TAXII page filter made every page a third
+// slower (BenchmarkObjectsPage), for chains only; the REST search, whose
+// total must count only what the reader may see, takes the extra step.
+const (
+	refDepth        = 1
+	hiddenRefsDepth = 2
+)
+
+// refClauses are the conditions on a row (table alias row) about what it
+// points at, for a reader who may see the row by its level:
+//   - a relationship or sighting is hidden when an object it points at is
+//     on the hub but not visible to the reader in any collection they may
+//     read;
+//   - an object with an object_refs list is hidden when every id in it
+//     would be removed (see HiddenRefs): STIX requires at least one.
+//
+// The reader's organization always sees what it shared. depth (≥ 1) is
+// how many further steps of pointing are judged; it also names the aliases.
+func refClauses(v *taxii.Visibility, row string, arg func(any) string, depth int) []string {
+	own := "1 = 0"
+	if !v.Anonymous {
+		own = row + ".added_by_org = " + arg(v.OrgID)
+	}
+	r, t := "r"+strconv.Itoa(depth), "t"+strconv.Itoa(depth)
+	refsOf := r + ".collection_id = " + row + ".collection_id AND " + r + ".object_id = " + row + ".object_id AND " + r + ".version = " + row + ".version"
+	onHub := `EXISTS (SELECT 1 FROM stix_objects ` + t + ` WHERE ` + t + `.object_id = ` + r + `.ref)`
+	visible := `EXISTS (SELECT 1 FROM stix_objects ` + t + ` WHERE ` + t + `.object_id = ` + r + `.ref AND ` + visibleAnywhere(v, t, arg, depth-1) + `)`
+	return []string{
+		`(` + row + `.type NOT IN ('relationship', 'sighting') OR ` + own + ` OR NOT EXISTS (SELECT 1 FROM object_refs ` + r + ` WHERE ` + refsOf + `
+			AND ` + onHub + ` AND NOT ` + visible + `))`,
+		`(NOT ` + row + `.has_object_refs OR ` + own + ` OR EXISTS (SELECT 1 FROM object_refs ` + r + ` WHERE ` + refsOf + `
+			AND (NOT ` + onHub + ` OR ` + visible + `)))`,
+	}
+}
+
 // visibleAnywhere is true of a row (table alias t) that is the latest
 // version of its object, in a collection the reader may read as the TAXII
 // service's access rule decides, and readable by the rule; its level
-// defaults to its own collection's default.
-func visibleAnywhere(v *taxii.Visibility, t string, arg func(any) string) string {
+// defaults to its own collection's default. With depth > 0, what the row
+// points at is judged too (refClauses).
+func visibleAnywhere(v *taxii.Visibility, t string, arg func(any) string, depth int) string {
 	var readable string
 	switch {
 	case v.AnyCollection:
@@ -219,7 +252,11 @@ func visibleAnywhere(v *taxii.Visibility, t string, arg func(any) string) string
 			(c.public OR c.owner_org_id = ` + org + ` OR EXISTS (SELECT 1 FROM collection_grants g WHERE g.collection_id = c.id AND g.org_id = ` + org + ` AND g.can_read))
 			AND (c.share_group = '' OR c.owner_org_id = ` + org + ` OR ` + groups + `))`
 	}
-	return "(" + t + ".is_latest AND " + readable + " AND " + visiblePredicate(v, t+".", arg, collectionEffective(t+".")) + ")"
+	out := "(" + t + ".is_latest AND " + readable + " AND " + visiblePredicate(v, t+".", arg, collectionEffective(t+"."))
+	if depth > 0 {
+		out += " AND " + strings.Join(refClauses(v, t, arg, depth), " AND ")
+	}
+	return out + ")"
 }
 
 // HiddenRefs returns those of ids that name objects stored on the hub that
@@ -242,7 +279,7 @@ func (s *DB) HiddenRefs(ctx context.Context, v *taxii.Visibility, ids []string) 
 			ph[i] = arg(id)
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT h.object_id FROM stix_objects h WHERE h.object_id IN (`+strings.Join(ph, ", ")+`)
-			AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = h.object_id AND `+visibleAnywhere(v, "t", arg)+`)`, args...)
+			AND NOT EXISTS (SELECT 1 FROM stix_objects t WHERE t.object_id = h.object_id AND `+visibleAnywhere(v, "t", arg, hiddenRefsDepth-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

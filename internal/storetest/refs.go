@@ -30,7 +30,7 @@ type refsWorld struct {
 	svc  *taxii.Service
 	coll *taxii.Collection
 	// ids
-	secret, green, missing, report, reportSecretOnly, rel string
+	secret, green, missing, report, reportSecretOnly, rel, reportOfReport string
 }
 
 func stixIndicator(id, marking, name string) json.RawMessage {
@@ -71,6 +71,7 @@ func newRefsWorld(t *testing.T, h Harness) *refsWorld {
 		report:           "report--0d1e5c1a-0000-4000-8000-000000000001",
 		reportSecretOnly: "report--0d1e5c1a-0000-4000-8000-000000000002",
 		rel:              "relationship--0d1e5c1a-0000-4000-8000-000000000003",
+		reportOfReport:   "report--0d1e5c1a-0000-4000-8000-000000000004",
 	}
 	rel := json.RawMessage(fmt.Sprintf(`{"type":"relationship","spec_version":"2.1","id":%q,"created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z",
 		"relationship_type":"related-to","source_ref":%q,"target_ref":%q,"object_marking_refs":[%q]}`, w.rel, w.green, w.secret, tlpGreen))
@@ -81,6 +82,11 @@ func newRefsWorld(t *testing.T, h Harness) *refsWorld {
 		stixReport(w.report, tlpGreen, "2025-02-01T00:00:00.000Z", w.green, w.secret),
 		stixReport(w.reportSecretOnly, tlpClear, "2025-01-01T00:00:00.000Z", w.secret),
 		rel,
+		// A report listing the hidden report: that id goes too, a step on;
+		// a relationship to the hidden report is hidden.
+		stixReport(w.reportOfReport, tlpGreen, "2025-01-01T00:00:00.000Z", w.reportSecretOnly, w.green),
+		json.RawMessage(fmt.Sprintf(`{"type":"relationship","spec_version":"2.1","id":"relationship--0d1e5c1a-0000-4000-8000-000000000005","created":"2025-01-01T00:00:00.000Z",
+			"modified":"2025-01-01T00:00:00.000Z","relationship_type":"related-to","source_ref":%q,"target_ref":%q,"object_marking_refs":[%q]}`, w.green, w.reportSecretOnly, tlpGreen)),
 	})
 	if err != nil || st.FailureCount > 0 {
 		t.Fatalf("import: %v %+v", err, st.Failures)
@@ -141,7 +147,7 @@ func testObjectRefsStripped(t *testing.T, h Harness) {
 			}
 		}
 	}
-	if got, want := fmt.Sprint(ids), fmt.Sprint([]string{w.green, w.report}); got != want {
+	if got, want := fmt.Sprint(ids), fmt.Sprint([]string{w.green, w.report, w.reportOfReport}); got != want {
 		t.Errorf("org_b sees %s, want %s", got, want)
 	}
 	noneOf(t, "objects", pg.Objects, w.secret, w.reportSecretOnly, w.rel)
@@ -204,8 +210,8 @@ func testObjectRefsStripped(t *testing.T, h Harness) {
 			n++
 		}
 	}
-	if n != 2 || len(own.Objects) != 5 {
-		t.Errorf("owner sees %d objects (%d reports), want 5 (2)", len(own.Objects), n)
+	if n != 2 || len(own.Objects) != 7 {
+		t.Errorf("owner sees %d objects (%d reports), want 7 (2)", len(own.Objects), n)
 	}
 
 	hidden, err := w.db.HiddenRefs(ctx, &taxii.Visibility{OrgID: "org_c"}, []string{w.secret, w.green, w.missing})
@@ -216,12 +222,13 @@ func testObjectRefsStripped(t *testing.T, h Harness) {
 		t.Errorf("HiddenRefs for org_c: %v", hidden)
 	}
 	// For an export to an unknown party the level alone decides: CLEAR
-	// anywhere on the hub may go, nothing else.
+	// anywhere on the hub may go, nothing else (the CLEAR report lists only
+	// a hidden object, so it is hidden too).
 	hidden, err = w.db.HiddenRefs(ctx, &taxii.Visibility{Anonymous: true, AnyCollection: true}, []string{w.secret, w.green, w.missing, w.reportSecretOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(hidden) != fmt.Sprint(map[string]bool{w.secret: true, w.green: true}) {
+	if fmt.Sprint(hidden) != fmt.Sprint(map[string]bool{w.secret: true, w.green: true, w.reportSecretOnly: true}) {
 		t.Errorf("HiddenRefs for an unknown party: %v", hidden)
 	}
 }
@@ -260,14 +267,14 @@ func testSearchCountsOnlyVisible(t *testing.T, h Harness) {
 		total        int
 		checkObjects bool
 	}{
-		{"everything org_b may see", b, taxii.SearchRequest{}, 3, true},
-		{"everything, the owner", a, taxii.SearchRequest{Collection: w.coll.ID}, 6, false},
+		{"everything org_b may see", b, taxii.SearchRequest{}, 4, true},
+		{"everything, the owner", a, taxii.SearchRequest{Collection: w.coll.ID}, 8, false},
 		{"name of a hidden object", b, taxii.SearchRequest{Text: "OWNER only"}, 0, true},
 		{"name of it, the owner", a, taxii.SearchRequest{Text: "owner only"}, 1, false},
 		{"address in patterns", b, taxii.SearchRequest{Text: "1boatslrhtknngkdxeeobr76b53letpyt"[:10]}, 2, true},
 		{"text under a granular marking", b, taxii.SearchRequest{Text: "granular"}, 0, true},
-		{"reports", b, taxii.SearchRequest{Types: []string{"report"}}, 1, true},
-		{"reports, the owner", a, taxii.SearchRequest{Types: []string{"report"}}, 2, false},
+		{"reports", b, taxii.SearchRequest{Types: []string{"report"}}, 2, true},
+		{"reports, the owner", a, taxii.SearchRequest{Types: []string{"report"}}, 3, false},
 		{"added by org_c", b, taxii.SearchRequest{AddedBy: "org_c"}, 0, true},
 	} {
 		pg := search(tc.p, tc.req)
@@ -281,8 +288,8 @@ func testSearchCountsOnlyVisible(t *testing.T, h Harness) {
 	req := taxii.SearchRequest{Limit: 1}
 	for range 10 {
 		pg := search(b, req)
-		if pg.Total != 3 {
-			t.Fatalf("page total %d, want 3", pg.Total)
+		if pg.Total != 4 {
+			t.Fatalf("page total %d, want 4", pg.Total)
 		}
 		for _, o := range pg.Objects {
 			seen = append(seen, o.ID)
@@ -298,8 +305,8 @@ func testSearchCountsOnlyVisible(t *testing.T, h Harness) {
 			t.Errorf("a token with another filter: %v, want invalid", err)
 		}
 	}
-	if len(seen) != 3 {
-		t.Errorf("paged through %v, want 3 objects", seen)
+	if len(seen) != 4 {
+		t.Errorf("paged through %v, want 4 objects", seen)
 	}
 
 	_, err := w.svc.Search(ctx, b, taxii.SearchRequest{Collection: "nope"})

@@ -79,10 +79,11 @@ var objectRefsKey = []byte(`"object_refs"`)
 // and drops an object whose list that would empty: STIX requires at least
 // one ref, and the store hides such objects already, so this is a guard
 // against a write between the two reads. An organization's own objects are
-// returned unchanged to it. With pointers (for reads without the store's
-// filter, such as exports), relationships and sightings that point at such
-// an object are dropped too. objs is modified in place; the kept objects
-// are returned.
+// returned unchanged to it. With pointers, relationships and sightings
+// that point at such an object are dropped too: for reads without the
+// store's filter (exports), and for reads with it, where HiddenRefs judges
+// one step further than the filter (an object hidden for what it points
+// at). objs is modified in place; the kept objects are returned.
 func (s *Service) stripRefs(ctx context.Context, v *Visibility, objs []StoredObject, pointers bool) ([]StoredObject, error) {
 	if v == nil || v.All {
 		return objs, nil

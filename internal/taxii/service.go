@@ -306,7 +306,7 @@ func (s *Service) page(ctx context.Context, p *identity.Principal, c *Collection
 // ids of hidden objects leave object_refs lists, and properties under
 // granular markings the reader may not see are removed.
 func (s *Service) redact(ctx context.Context, v *Visibility, objs []StoredObject) ([]StoredObject, error) {
-	objs, err := s.stripRefs(ctx, v, objs, false)
+	objs, err := s.stripRefs(ctx, v, objs, true)
 	if err != nil {
 		return nil, err
 	}
