@@ -88,10 +88,11 @@ func (s *Service) stripRefs(ctx context.Context, v *Visibility, objs []StoredObj
 	if v == nil || v.All {
 		return objs, nil
 	}
-	lists := map[int][]string{}
-	dropIfAny := map[int][]string{}
+	// Allocated only for pages that have refs to judge: most pages are of
+	// indicators and pay nothing here.
+	var lists, dropIfAny map[int][]string
 	var ids []string
-	seen := map[string]bool{}
+	var seen map[string]bool
 	for i := range objs {
 		o := &objs[i]
 		if !v.Anonymous && o.AddedByOrg == v.OrgID {
@@ -114,6 +115,9 @@ func (s *Service) stripRefs(ctx context.Context, v *Visibility, objs []StoredObj
 				continue
 			}
 			refs = append(append([]string{x.Source, x.Target, x.SightOf}, x.Observed...), x.WhereSeen...)
+			if dropIfAny == nil {
+				dropIfAny = map[int][]string{}
+			}
 			dropIfAny[i] = refs
 		case bytes.Contains(o.Raw, objectRefsKey):
 			var x struct {
@@ -123,7 +127,16 @@ func (s *Service) stripRefs(ctx context.Context, v *Visibility, objs []StoredObj
 				continue
 			}
 			refs = x.ObjectRefs
+			if lists == nil {
+				lists = map[int][]string{}
+			}
 			lists[i] = refs
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]bool{}
 		}
 		for _, id := range refs {
 			if id != "" && !seen[id] {
