@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
@@ -67,7 +68,10 @@ func startHub(ctx context.Context, dir string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := httpapi.New(httpapi.Options{Identity: ids, TAXII: svc, Logger: slog.New(slog.DiscardHandler), MaxBody: 64 << 20})
+	// The audit log is on, as `trawl serve` runs it: every page read is
+	// recorded with the ids of the non-CLEAR objects it returned.
+	rec := audit.NewRecorder(store, nil)
+	api := httpapi.New(httpapi.Options{Identity: ids, TAXII: svc, Audit: rec, Logger: slog.New(slog.DiscardHandler), MaxBody: 64 << 20})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -76,7 +80,7 @@ func startHub(ctx context.Context, dir string) (*hub, error) {
 	go srv.Serve(ln)
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	return &hub{url: "http://" + ln.Addr().String(), key: key, coll: c.ID, client: &http.Client{Transport: tr},
-		close: func() { srv.Close(); store.Close() }}, nil
+		close: func() { srv.Close(); rec.Close(); store.Close() }}, nil
 }
 
 func (h *hub) do(method, path string, body []byte) (int, []byte, http.Header, error) {

@@ -19,30 +19,30 @@ func TestAuditLog(t *testing.T) {
 	do(t, nil, "GET", h.objectsURL(), h.readerKey, nil)
 	do(t, nil, "GET", h.url+"/taxii2/hub/collections/", "trawl_key_aaaaaaaaaaaaaaaa_wrong", nil)
 
-	// The server appends in batches a tenth of a second apart: wait until
-	// every expected entry is in.
-	var out string
-	var sawCLI, sawPost, sawRead, sawBadKey bool
-	waitFor(t, func() bool {
-		o, _, code := cli(t, "audit", "export", "--data", dir)
-		if code != 0 {
-			t.Fatal("export failed")
+	do(t, nil, "GET", h.url+"/taxii2/hub/collections/"+h.coll+"/manifest/", h.readerKey, nil)
+
+	// Each entry is stored before its response is sent: no waiting here.
+	o, _, code := cli(t, "audit", "export", "--data", dir)
+	if code != 0 {
+		t.Fatal("export failed")
+	}
+	out := o
+	var sawCLI, sawPost, sawRead, sawManifest, sawBadKey bool
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct{ Actor, Action, Detail, Hash string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Hash == "" {
+			t.Fatalf("export line %q: %v", line, err)
 		}
-		out = o
-		sawCLI, sawPost, sawRead, sawBadKey = false, false, false, false
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var e struct{ Actor, Action, Detail, Hash string }
-			if err := json.Unmarshal([]byte(line), &e); err != nil || e.Hash == "" {
-				t.Fatalf("export line %q: %v", line, err)
-			}
-			sawCLI = sawCLI || (e.Actor == "cli" && e.Action == "trawl admin collection grant")
-			sawPost = sawPost || strings.HasPrefix(e.Action, "POST /taxii2/hub/collections/{coll}/objects/")
-			sawRead = sawRead || (strings.HasPrefix(e.Action, "GET /taxii2/hub/collections/{coll}/objects/") &&
-				strings.Contains(e.Detail, "indicator--00000000-0000-4000-8000-000000000001") && !strings.Contains(e.Detail, "000000000002"))
-			sawBadKey = sawBadKey || strings.HasPrefix(e.Actor, "invalid-key@")
-		}
-		return sawCLI && sawPost && sawRead && sawBadKey
-	})
+		readsOne := strings.Contains(e.Detail, "indicator--00000000-0000-4000-8000-000000000001") && !strings.Contains(e.Detail, "000000000002")
+		sawCLI = sawCLI || (e.Actor == "cli" && e.Action == "trawl admin collection grant")
+		sawPost = sawPost || strings.HasPrefix(e.Action, "POST /taxii2/hub/collections/{coll}/objects/")
+		sawRead = sawRead || (strings.HasPrefix(e.Action, "GET /taxii2/hub/collections/{coll}/objects/") && readsOne)
+		sawManifest = sawManifest || (strings.HasPrefix(e.Action, "GET /taxii2/hub/collections/{coll}/manifest/") && readsOne)
+		sawBadKey = sawBadKey || strings.HasPrefix(e.Actor, "invalid-key@")
+	}
+	if !sawCLI || !sawPost || !sawRead || !sawManifest || !sawBadKey {
+		t.Fatalf("entries missing right after the responses: cli %v, post %v, read %v, manifest %v, bad key %v\n%s", sawCLI, sawPost, sawRead, sawManifest, sawBadKey, out)
+	}
 	if strings.Contains(out, "trawl_key_") {
 		t.Fatal("a key secret is in the audit log")
 	}

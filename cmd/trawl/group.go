@@ -15,7 +15,7 @@ import (
 
 func groupCommand() *command {
 	return &command{name: "group", summary: "sharing groups (named sets of organizations)", subs: []*command{
-		groupCreateCommand(), groupListCommand(), groupMemberCommand("add"), groupMemberCommand("remove"),
+		groupCreateCommand(), groupListCommand(), groupMemberCommand("add"), groupMemberCommand("remove"), groupDeleteCommand(),
 	}}
 }
 
@@ -115,5 +115,27 @@ func groupMemberCommand(verb string) *command {
 				return err
 			}
 			return e.print(map[string]string{"group": g.Name, verb: org}, func(w io.Writer) { fmt.Fprintf(w, "%s: %s %s\n", g.Name, verb, org) })
+		}}
+}
+
+func groupDeleteCommand() *command {
+	return &command{name: "delete", summary: "delete a sharing group (refused while a collection is restricted to it)", usage: "GROUP",
+		run: func(ctx context.Context, e *env, args []string) error {
+			name, err := oneArg(args, "the group's name or id")
+			if err != nil {
+				return err
+			}
+			store, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			g, err := store.Group(ctx, name)
+			if err != nil {
+				return err
+			}
+			if err := store.DeleteGroup(ctx, g.ID); err != nil {
+				return err
+			}
+			return e.print(map[string]string{"deleted": g.Name, "id": g.ID}, func(w io.Writer) { fmt.Fprintf(w, "deleted sharing group %s (%s)\n", g.Name, g.ID) })
 		}}
 }

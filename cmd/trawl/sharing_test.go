@@ -139,6 +139,7 @@ func TestThreeOrganizationsSeeWhatTheTableSays(t *testing.T) {
 			if fmt.Sprint(paged) != fmt.Sprint(want) {
 				t.Errorf("%s pages through %v, want %v", org, paged, want)
 			}
+			checkREST(t, in.url, keys[org], org, coll.ID, want)
 		}
 		for org, w := range want {
 			check(org, w)
@@ -174,10 +175,148 @@ func TestThreeOrganizationsSeeWhatTheTableSays(t *testing.T) {
 		if b := do(t, nil, "GET", objURL+id20, keys["bank"], nil).body; strings.Contains(string(b), "account 4411") || !strings.Contains(string(b), `"pattern"`) {
 			t.Errorf("the bank reads a RED description, or lost the rest: %s", b)
 		}
+		// Reports: ids of objects a reader may not see leave object_refs; a
+		// report left with none is hidden, and answers like a missing one.
+		secret := "indicator--00000000-0000-4000-8000-000000000004" // AMBER+STRICT: the FIU only
+		reports := envelope(report(30, tlpGreen, secret, "indicator--00000000-0000-4000-8000-000000000002"), report(31, tlpGreen, secret))
+		if r := post(t, objURL, keys["fiu"], reports); r.json(t)["success_count"] != 2.0 {
+			t.Fatalf("reports: %s", r.body)
+		}
+		for _, org := range []string{"exchange", "bank"} {
+			bodies := map[string][]byte{
+				"objects":      do(t, nil, "GET", objURL+"?limit=1000", keys[org], nil).body,
+				"manifest":     do(t, nil, "GET", in.url+"/taxii2/hub/collections/"+coll.ID+"/manifest/", keys[org], nil).body,
+				"report by id": do(t, nil, "GET", objURL+reportID(30)+"/", keys[org], nil).body,
+				"versions":     do(t, nil, "GET", objURL+reportID(30)+"/versions/?match[version]=all", keys[org], nil).body,
+				"REST list":    do(t, nil, "GET", in.url+"/api/v1/objects?limit=1000", keys[org], nil).body,
+				"REST search":  do(t, nil, "GET", in.url+"/api/v1/objects?type=report&q=lazarus", keys[org], nil).body,
+				"REST by id":   do(t, nil, "GET", in.url+"/api/v1/objects/"+reportID(30), keys[org], nil).body,
+			}
+			hidden := do(t, nil, "GET", objURL+reportID(31)+"/", keys[org], nil)
+			missing := do(t, nil, "GET", objURL+reportID(99)+"/", keys[org], nil)
+			if hidden.status != 404 || strings.ReplaceAll(string(hidden.body), reportID(31), "ID") != strings.ReplaceAll(string(missing.body), reportID(99), "ID") {
+				t.Errorf("%s: the report with only hidden refs answers %d %s; a missing one %s", org, hidden.status, hidden.body, missing.body)
+			}
+			for what, b := range bodies {
+				if strings.Contains(string(b), secret) || strings.Contains(string(b), reportID(31)) {
+					t.Errorf("%s's %s reveals a hidden object: %s", org, what, b)
+				}
+			}
+			if !strings.Contains(string(bodies["report by id"]), "indicator--00000000-0000-4000-8000-000000000002") {
+				t.Errorf("%s lost the visible ref: %s", org, bodies["report by id"])
+			}
+			var sr struct{ Total int }
+			json.Unmarshal(bodies["REST search"], &sr)
+			if sr.Total != 1 {
+				t.Errorf("%s: report search total %d, want 1 (the other report is hidden)", org, sr.Total)
+			}
+		}
+		out, _, _ := cli(t, append([]string{"export", "stix", "--collection", coll.ID, "--to-org", "bank", "--community"}, sa...)...)
+		if strings.Contains(out, secret) || strings.Contains(out, reportID(31)) || !strings.Contains(out, reportID(30)) {
+			t.Errorf("export to the bank: hidden refs or the hidden report, or no report:\n%s", out)
+		}
+		if b := do(t, nil, "GET", objURL+reportID(30)+"/", keys["fiu"], nil).body; !strings.Contains(string(b), secret) {
+			t.Errorf("the owner's report lost its refs: %s", b)
+		}
 		// Removing the exchange from the group takes effect at once.
 		cli(t, append([]string{"admin", "group", "remove", "asia", "--org", "exchange"}, sa...)...)
-		check("exchange", []int{1, 2, 3, 5, 7, 10, 11, 20})
+		check("exchange", []int{1, 2, 3, 5, 7, 10, 11, 20, 30})
 	})
+}
+
+func reportID(n int) string { return fmt.Sprintf("report--00000000-0000-4000-8000-%012d", n) }
+
+// report returns a report on the Lazarus group listing refs.
+func report(n int, marking string, refs ...string) string {
+	r, _ := json.Marshal(refs)
+	return fmt.Sprintf(`{"type":"report","spec_version":"2.1","id":%q,"created":"2025-02-21T00:00:00.000Z","modified":"2025-02-21T00:00:00.000Z","name":"Lazarus cash-out","published":"2025-02-21T00:00:00Z","object_refs":%s,"object_marking_refs":[%q]}`,
+		reportID(n), r, marking)
+}
+
+// restIDs returns the object numbers of a REST list and its total.
+func restIDs(t *testing.T, body []byte) ([]int, int) {
+	t.Helper()
+	var page struct {
+		Total   int
+		Objects []struct {
+			Object json.RawMessage `json:"object"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatalf("not a REST page: %s", body)
+	}
+	env := []byte(`{"objects":[`)
+	for i, o := range page.Objects {
+		if i > 0 {
+			env = append(env, ',')
+		}
+		env = append(env, o.Object...)
+	}
+	return idsIn(t, append(env, "]}"...)), page.Total
+}
+
+// checkREST: the REST list, search, paging and by-id reads show org exactly
+// want of the collection's indicators, and count only those.
+func checkREST(t *testing.T, url, key, org, coll string, wantAll []int) {
+	t.Helper()
+	var want []int // the indicators
+	for _, n := range wantAll {
+		if n < 30 {
+			want = append(want, n)
+		}
+	}
+	got, total := restIDs(t, do(t, nil, "GET", url+"/api/v1/objects?type=indicator&collection="+coll, key, nil).body)
+	if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
+		t.Errorf("%s: REST list %v (total %d), want %v", org, got, total, want)
+	}
+	// Every indicator's pattern has 203.0.113.N: the search finds what org may see.
+	got, total = restIDs(t, do(t, nil, "GET", url+"/api/v1/objects?q=203.0.113.&type=indicator", key, nil).body)
+	if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
+		t.Errorf("%s: REST search %v (total %d), want %v", org, got, total, want)
+	}
+	var paged []int
+	next := ""
+	for range 50 {
+		u := url + "/api/v1/objects?type=indicator&limit=2"
+		if next != "" {
+			u += "&next=" + next
+		}
+		b := do(t, nil, "GET", u, key, nil).body
+		ids, tot := restIDs(t, b)
+		if tot != len(want) {
+			t.Errorf("%s: a page's total %d, want %d", org, tot, len(want))
+		}
+		paged = append(paged, ids...)
+		var pg struct {
+			More bool
+			Next string
+		}
+		json.Unmarshal(b, &pg)
+		if !pg.More {
+			break
+		}
+		next = pg.Next
+	}
+	sort.Ints(paged)
+	if fmt.Sprint(paged) != fmt.Sprint(want) {
+		t.Errorf("%s: REST pages through %v, want %v", org, paged, want)
+	}
+	allowed := map[int]bool{}
+	for _, n := range want {
+		allowed[n] = true
+	}
+	missingID := "indicator--00000000-0000-4000-8000-999999999999"
+	missing := do(t, nil, "GET", url+"/api/v1/objects/"+missingID, key, nil)
+	for n := 1; n <= 11; n++ {
+		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n)
+		r := do(t, nil, "GET", url+"/api/v1/objects/"+id, key, nil)
+		if allowed[n] != (r.status == 200) {
+			t.Errorf("%s: REST object %d: %d, allowed %v", org, n, r.status, allowed[n])
+		}
+		if !allowed[n] && strings.ReplaceAll(string(r.body), id, "ID") != strings.ReplaceAll(string(missing.body), missingID, "ID") {
+			t.Errorf("%s: REST answers a hidden object differently from a missing one:\n%s\n%s", org, r.body, missing.body)
+		}
+	}
 }
 
 // idsIn returns the indicator numbers in an envelope or manifest, sorted.

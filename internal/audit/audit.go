@@ -8,8 +8,11 @@
 //   - Chain: each entry's Hash is SHA-256 over the previous entry's Hash and
 //     the entry's own fields, so editing, deleting or reordering any entry
 //     breaks every hash after it; Verify says which entry and how.
-//   - Recorder: appends entries in batches off the request path, so that
-//     auditing does not slow a screening call down; Close flushes.
+//   - Recorder: appends entries by group commit: a flush starts as soon as
+//     an entry is queued and takes everything that arrived while the
+//     previous flush ran, so one commit serves many concurrent requests and
+//     no timer delays anyone. RecordSync returns once the entry is stored,
+//     so that a request's entry is durable before its response is sent.
 package audit
 
 import (
@@ -143,28 +146,38 @@ func Verify(ctx context.Context, store Store) (*Verifier, error) {
 	}
 }
 
-// Recorder appends entries in the background, in batches.
+// Recorder appends entries by group commit (see the package comment).
 type Recorder struct {
 	store Store
 	log   *slog.Logger
-	in    chan Entry
+	in    chan queued
 	done  chan struct{}
 	once  sync.Once
 }
+
+// queued is an entry and, when someone waits for it, where to say it is stored.
+type queued struct {
+	e      Entry
+	stored chan error
+}
+
+// maxBatch bounds the entries of one commit.
+const maxBatch = 1000
 
 // NewRecorder starts a recorder; Close flushes and stops it.
 func NewRecorder(store Store, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{store: store, log: log, in: make(chan Entry, 65536), done: make(chan struct{})}
+	r := &Recorder{store: store, log: log, in: make(chan queued, 65536), done: make(chan struct{})}
 	go r.run()
 	return r
 }
 
-// Record queues an entry. It does not block the caller unless the queue is
-// full (the store is far behind), in which case it waits: an audit log that
-// silently drops entries would not be one.
+// Record queues an entry and returns without waiting for it to be stored
+// (it is, with the next commit). It blocks only when the queue is full (the
+// store is far behind): an audit log that silently drops entries would not
+// be one.
 func (r *Recorder) Record(e Entry) {
 	if r == nil {
 		return
@@ -172,44 +185,85 @@ func (r *Recorder) Record(e Entry) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	r.in <- e
+	r.in <- queued{e: e}
+}
+
+// RecordSync queues an entry and waits until it is stored, or ctx ends: then
+// it returns ctx's error, and the entry is still stored with a later commit.
+func (r *Recorder) RecordSync(ctx context.Context, e Entry) error {
+	if r == nil {
+		return nil
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	q := queued{e: e, stored: make(chan error, 1)}
+	select {
+	case r.in <- q:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-q.stored:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (r *Recorder) run() {
 	defer close(r.done)
-	var batch []Entry
-	flush := func() {
-		if len(batch) == 0 {
+	batch := make([]queued, 0, 64)
+	entries := make([]Entry, 0, 64)
+	for {
+		q, ok := <-r.in
+		if !ok {
 			return
 		}
-		for attempt := 0; ; attempt++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err := r.store.AppendAudit(ctx, batch)
-			cancel()
-			if err == nil {
-				break
+		batch = append(batch[:0], q)
+		// Everything that queued up while the last commit ran goes into
+		// this one.
+		closed := false
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case q, ok := <-r.in:
+				if !ok {
+					closed = true
+					break more
+				}
+				batch = append(batch, q)
+			default:
+				break more
 			}
-			r.log.Error("audit: append failed; retrying", "entries", len(batch), "err", err)
-			time.Sleep(time.Duration(min(attempt+1, 10)) * 100 * time.Millisecond)
 		}
-		batch = batch[:0]
+		entries = entries[:0]
+		for _, q := range batch {
+			entries = append(entries, q.e)
+		}
+		r.flush(entries)
+		for _, q := range batch {
+			if q.stored != nil {
+				q.stored <- nil
+			}
+		}
+		if closed {
+			return
+		}
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case e, ok := <-r.in:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, e)
-			if len(batch) >= 1000 {
-				flush()
-			}
-		case <-tick.C:
-			flush()
+}
+
+// flush stores entries, retrying until the store takes them.
+func (r *Recorder) flush(entries []Entry) {
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := r.store.AppendAudit(ctx, entries)
+		cancel()
+		if err == nil {
+			return
 		}
+		r.log.Error("audit: append failed; retrying", "entries", len(entries), "err", err)
+		time.Sleep(time.Duration(min(attempt+1, 10)) * 100 * time.Millisecond)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trawlhq/trawl/internal/alert"
 	"github.com/trawlhq/trawl/internal/analysis"
+	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
 	"github.com/trawlhq/trawl/internal/screening"
@@ -247,4 +248,42 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAuditEntryBeforeAnswer: a response goes out only once its audit entry
+// is stored; when the log cannot be written, the answer is withheld (503).
+func TestAuditEntryBeforeAnswer(t *testing.T) {
+	base, tok := newTestServer(t)
+	logStore, err := sqlitestore.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := base.opts
+	o.Audit = audit.NewRecorder(logStore, nil)
+	s := New(o)
+	get := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/api/v1/whoami", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get(); rec.Code != http.StatusOK {
+		t.Fatalf("whoami: %d %s", rec.Code, rec.Body)
+	}
+	es, err := logStore.AuditRange(context.Background(), 1, 10)
+	if err != nil || len(es) != 1 || es[0].Action != "GET /api/v1/whoami" || es[0].Status != 200 {
+		t.Fatalf("the entry of an answered request is not stored: %+v %v", es, err)
+	}
+
+	// The log's database goes away: answers are withheld, not sent unaudited.
+	o.Audit.Close()
+	logStore.Close()
+	o.Audit = audit.NewRecorder(logStore, nil)
+	s = New(o)
+	s.auditWait = 300 * time.Millisecond
+	rec := get()
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "audit log") || strings.Contains(rec.Body.String(), `"org"`) {
+		t.Fatalf("with the log unwritable: %d %s", rec.Code, rec.Body)
+	}
 }

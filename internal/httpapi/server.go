@@ -75,6 +75,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	m       metrics
 	handler http.Handler
+	// auditWait: how long a response waits for its audit entry (tests shorten it).
+	auditWait time.Duration
 }
 
 type metrics struct {
@@ -96,7 +98,7 @@ func New(o Options) *Server {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 20
 	}
-	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), auditWait: defaultAuditWait}
 	s.limiter = newLimiter(o.RateLimit, o.RateBurst, o.Now)
 	s.m = metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trawl_http_requests_total", Help: "HTTP requests by method, route and status."},
@@ -187,6 +189,8 @@ func (s *Server) registerRoutes() {
 	s.registerAlerts()
 	s.registerWebhooks()
 	s.registerTAXII()
+	s.registerObjects()
+	s.registerGroups()
 	s.registerUI()
 }
 
@@ -226,6 +230,10 @@ func (s *statusOnly) Header() http.Header         { return s.header }
 func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
+// defaultAuditWait bounds how long a response waits for its audit entry to
+// be stored.
+const defaultAuditWait = 10 * time.Second
+
 type ctxKey int
 
 const (
@@ -254,23 +262,45 @@ func requestID(r *http.Request) string {
 	return id
 }
 
-// recorder captures the status and size of a response.
+// recorder captures the status and size of a response. beforeHeader, if
+// set, runs once before the status goes out; when it fails, the response
+// becomes its error and what the handler writes is dropped.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status       int
+	bytes        int64
+	beforeHeader func(status int) error
+	failed       bool
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
+	if r.status != 0 {
+		return
+	}
+	r.status = code
+	if f := r.beforeHeader; f != nil {
+		r.beforeHeader = nil
+		if err := f(code); err != nil {
+			r.failed, r.status = true, http.StatusServiceUnavailable
+			h := r.ResponseWriter.Header()
+			for k := range h {
+				delete(h, k)
+			}
+			var body errorBody
+			body.Error.Code, body.Error.Message = errs.Unavailable, errs.MessageOf(err)
+			writeJSON(r.ResponseWriter, http.StatusServiceUnavailable, body)
+			return
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
+	}
+	if r.failed {
+		return len(b), nil
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
@@ -294,6 +324,34 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		s.m.inFlight.Inc()
+		// The request's audit entry is stored before its response goes out
+		// (a crash can lose no entry of an answer someone received).
+		auditEntry := func(status int) (audit.Entry, bool) {
+			if p := principal(r); p != nil {
+				return audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(route, "{$}"),
+					Target: r.URL.Path, Status: status, Detail: strings.Join(note.detail, "\n")}, true
+			}
+			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+				return audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(route, "{$}"),
+					Target: r.URL.Path, Status: status}, true
+			}
+			return audit.Entry{}, false
+		}
+		if s.opts.Audit != nil {
+			rec.beforeHeader = func(status int) error {
+				e, ok := auditEntry(status)
+				if !ok {
+					return nil
+				}
+				actx, cancel := context.WithTimeout(ctx, s.auditWait)
+				defer cancel()
+				if err := s.opts.Audit.RecordSync(actx, e); err != nil {
+					s.log.ErrorContext(ctx, "audit entry not stored in time; answering 503", "err", err, "request_id", reqID)
+					return errs.E(errs.Unavailable, "the audit log could not be written in time, so the answer is withheld; a write may have been applied, check before repeating it")
+				}
+				return nil
+			}
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -303,6 +361,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if rec.status == 0 {
 					s.writeError(rec, r, errs.E(errs.Internal, "panic"))
 				}
+			}
+			if rec.status == 0 {
+				rec.WriteHeader(http.StatusOK) // what net/http would send, after the audit entry
 			}
 			s.m.inFlight.Dec()
 			d := s.opts.Now().Sub(start)
@@ -317,11 +378,6 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				slog.String("remote", clientIP(r)), slog.String("request_id", reqID)}
 			if p := principal(r); p != nil {
 				attrs = append(attrs, slog.String("key", p.KeyID), slog.String("org", p.OrgName))
-				s.opts.Audit.Record(audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(route, "{$}"),
-					Target: r.URL.Path, Status: rec.status, Detail: strings.Join(note.detail, "\n")})
-			} else if rec.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
-				s.opts.Audit.Record(audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(route, "{$}"),
-					Target: r.URL.Path, Status: rec.status})
 			}
 			s.log.LogAttrs(ctx, level, "http", attrs...)
 		}()

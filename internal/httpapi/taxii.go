@@ -240,6 +240,7 @@ func (s *Server) taxiiManifest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects) // a manifest names non-CLEAR objects too
 	setDateAddedHeaders(w, pg.Objects)
 	if len(pg.Objects) == 0 {
 		writeTAXII(w, http.StatusOK, map[string]any{})
@@ -293,6 +294,7 @@ func (s *Server) taxiiVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditReads(r, pg.Objects)
 	setDateAddedHeaders(w, pg.Objects)
 	vs := make([]string, len(pg.Objects))
 	for i, o := range pg.Objects {
@@ -435,17 +437,29 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) grantCollection(w http.ResponseWriter, r *http.Request) error {
+// ownedCollection finds the request's collection for an administrative
+// action (what names it): the owner's admins and hub admins may; others
+// who can see it are refused, and those who cannot get 404 as if it were
+// missing.
+func (s *Server) ownedCollection(r *http.Request, action string) (*taxii.Collection, error) {
 	p := principal(r)
 	c, err := s.opts.TAXII.Store().Collection(r.Context(), r.PathValue("coll"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !p.CanManageOrg(c.OwnerOrgID) {
 		if v, _ := s.opts.TAXII.Collection(r.Context(), p, c.ID); v == nil {
-			return errs.E(errs.NotFound, "no collection %q", r.PathValue("coll"))
+			return nil, errs.E(errs.NotFound, "no collection %q", r.PathValue("coll"))
 		}
-		return errs.E(errs.Forbidden, "granting access needs an admin key of the collection's owner")
+		return nil, errs.E(errs.Forbidden, "%s needs an admin key of the collection's owner", action)
+	}
+	return c, nil
+}
+
+func (s *Server) grantCollection(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.ownedCollection(r, "granting access")
+	if err != nil {
+		return err
 	}
 	o, err := s.id.Store().OrgByName(r.Context(), r.PathValue("org"))
 	if err != nil {

@@ -29,6 +29,10 @@ type GroupStore interface {
 	ListGroups(ctx context.Context) ([]Group, error)
 	AddMember(ctx context.Context, groupID, orgID string) error
 	RemoveMember(ctx context.Context, groupID, orgID string) error
+	// DeleteGroup deletes a group and its memberships; errs.Conflict while a
+	// collection is restricted to it. Objects restricted to it (or naming it
+	// as a recipient) then match nobody but their owner: narrower, never wider.
+	DeleteGroup(ctx context.Context, groupID string) error
 	// GroupsOf lists the ids of the groups orgID is a member of.
 	GroupsOf(ctx context.Context, orgID string) ([]string, error)
 }

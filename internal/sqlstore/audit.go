@@ -30,6 +30,11 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 		return err
 	}
 	defer tx.Rollback()
+	// Take the head's lock first: another replica's append commits before
+	// this one reads where the chain ends.
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET appends = appends + 1 WHERE id = 1`); err != nil {
+		return err
+	}
 	var lastSeq int64
 	var lastHash string
 	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash)

@@ -254,12 +254,12 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			owners[ref] = owner
 		}
 	}
-	const cols = 16
+	const cols = 18
 	const perStmt = 200
 	for start := 0; start < len(rowsToAdd); start += perStmt {
 		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, raw) VALUES `)
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, has_object_refs, search_text, raw) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, r := range chunk {
 			if i > 0 {
@@ -267,21 +267,44 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
-				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf], []byte(r.o.Raw))
+				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf],
+				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
+	// The refs, many rows to a statement: a report may list thousands.
+	type refRow struct {
+		id      string
+		version int64
+		ref     string
+	}
+	var refs []refRow
 	for _, r := range rowsToAdd {
+		seenRef := map[string]bool{}
 		for _, ref := range r.o.Refs {
-			if ref == "" {
-				continue
+			if ref != "" && !seenRef[ref] {
+				seenRef[ref] = true
+				refs = append(refs, refRow{r.o.ID, r.version, ref})
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO object_refs (collection_id, object_id, version, ref) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-				collectionID, r.o.ID, r.version, ref); err != nil {
-				return time.Time{}, nil, err
+		}
+	}
+	for start := 0; start < len(refs); start += 500 {
+		chunk := refs[start:min(start+500, len(refs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO object_refs (collection_id, object_id, version, ref) VALUES `)
+		args := make([]any, 0, len(chunk)*4)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
 			}
+			q.WriteString("(" + s.placeholders(i*4+1, 4) + ")")
+			args = append(args, collectionID, r.id, r.version, r.ref)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return time.Time{}, nil, err
 		}
 	}
 	if err := tx.Commit(); err != nil {

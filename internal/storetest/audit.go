@@ -20,6 +20,7 @@ func auditTests() []struct {
 	}{
 		{"AuditChain", testAuditChain},
 		{"AuditTamperFound", testAuditTamper},
+		{"AuditGroupCommit", testAuditGroupCommit},
 	}
 }
 
@@ -106,4 +107,92 @@ func testAuditTamper(t *testing.T, h Harness) {
 			}
 		})
 	}
+}
+
+// countingStore counts the commits of an audit store it wraps.
+type countingStore struct {
+	audit.Store
+	mu      sync.Mutex
+	commits int
+}
+
+func (c *countingStore) AppendAudit(ctx context.Context, es []audit.Entry) error {
+	c.mu.Lock()
+	c.commits++
+	c.mu.Unlock()
+	return c.Store.AppendAudit(ctx, es)
+}
+
+// testAuditGroupCommit: RecordSync returns only once its entry is stored;
+// two replicas' recorders, each serving many concurrent callers, keep one
+// chain; and one commit serves many callers.
+func testAuditGroupCommit(t *testing.T, h Harness) {
+	ctx := context.Background()
+	loc := h.New(t)
+	stores := []*countingStore{{Store: open(t, h, loc)}, {Store: open(t, h, loc)}}
+	recs := []*audit.Recorder{audit.NewRecorder(stores[0], nil), audit.NewRecorder(stores[1], nil)}
+	const callers, each = 16, 10
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec, db := recs[c%2], stores[(c+1)%2] // read back through the other replica
+			for i := range each {
+				target := fmt.Sprintf("/sync/%d/%d", c, i)
+				if err := rec.RecordSync(ctx, audit.Entry{Actor: "key_x", Action: "GET /api/v1/objects", Target: target, Status: 200}); err != nil {
+					t.Error(err)
+					return
+				}
+				// Stored before RecordSync returned: the log holds it.
+				last, err := allEntries(ctx, db)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				found := false
+				for _, e := range last {
+					found = found || e.Target == target
+				}
+				if !found {
+					t.Errorf("entry %s not stored when RecordSync returned", target)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, r := range recs {
+		r.Close()
+	}
+	v, err := audit.Verify(ctx, stores[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Checked != callers*each || len(v.Problems) != 0 {
+		t.Fatalf("checked %d entries (want %d), problems %v", v.Checked, callers*each, v.Problems)
+	}
+	commits := stores[0].commits + stores[1].commits
+	t.Logf("%d entries in %d commits", callers*each, commits)
+	if commits >= callers*each {
+		t.Errorf("%d commits for %d entries from %d concurrent callers: no grouping", commits, callers*each, callers)
+	}
+}
+
+// allEntries returns the whole log.
+func allEntries(ctx context.Context, s audit.Store) ([]audit.Entry, error) {
+	var all []audit.Entry
+	from := int64(1)
+	for {
+		batch, err := s.AuditRange(ctx, from, 10000)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		all = append(all, batch...)
+		from = batch[len(batch)-1].Seq + 1
+	}
+	return all, nil
 }

@@ -28,6 +28,8 @@ func taxiiTests() []struct {
 		{"TAXIIDelete", testDelete},
 		{"TAXIIStatus", testStatus},
 		{"TAXIISecret", testSecret},
+		{"ObjectRefsStripped", testObjectRefsStripped},
+		{"SearchCountsOnlyVisible", testSearchCountsOnlyVisible},
 	}
 }
 

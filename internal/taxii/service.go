@@ -291,21 +291,38 @@ func (s *Service) page(ctx context.Context, p *identity.Principal, c *Collection
 	if err != nil {
 		return nil, err
 	}
-	// Properties under granular markings the reader may not see are removed.
+	pg := &Page{More: more}
+	if more && len(objs) > 0 {
+		last := objs[len(objs)-1]
+		pg.Next = s.cursors.Encode(c.ID, q, Position{DateAdded: last.DateAdded, Seq: last.Seq})
+	}
+	if pg.Objects, err = s.redact(ctx, v, objs); err != nil {
+		return nil, err
+	}
+	return pg, nil
+}
+
+// redact applies what a reader may not see inside the objects it may see:
+// ids of hidden objects leave object_refs lists, and properties under
+// granular markings the reader may not see are removed.
+func (s *Service) redact(ctx context.Context, v *Visibility, objs []StoredObject) ([]StoredObject, error) {
+	objs, err := s.stripRefs(ctx, v, objs, true)
+	if err != nil {
+		return nil, err
+	}
 	rd := sharing.Reader{Anonymous: v.Anonymous, OrgID: v.OrgID, UserID: v.UserID, Groups: map[string]bool{}}
 	for _, g := range v.Groups {
 		rd.Groups[g] = true
 	}
 	for i := range objs {
 		o := &objs[i]
-		o.Raw = redactGranular(o.Raw, rd, sharing.Item{Level: sharing.Effective(o.Level, v.Default), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients, SightedOwner: o.SightedOwner})
+		def := v.Default
+		if v.PerCollection {
+			def = o.CollectionDefault
+		}
+		o.Raw = redactGranular(o.Raw, rd, sharing.Item{Level: sharing.Effective(o.Level, def), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients, SightedOwner: o.SightedOwner})
 	}
-	pg := &Page{Objects: objs, More: more}
-	if more && len(objs) > 0 {
-		last := objs[len(objs)-1]
-		pg.Next = s.cursors.Encode(c.ID, q, Position{DateAdded: last.DateAdded, Seq: last.Seq})
-	}
-	return pg, nil
+	return objs, nil
 }
 
 // Object returns versions of one object (q selects them; last by default).
@@ -362,11 +379,24 @@ func (s *Service) Export(ctx context.Context, collectionID string, dst sharing.D
 		readsCollection = false
 	}
 	reader := sharing.Reader{OrgID: dst.OrgID, Anonymous: dst.OrgID == "", Groups: dstGroups}
+	// object_refs keep only what the destination could read on this hub.
+	dstView := &Visibility{Anonymous: reader.Anonymous, AnyCollection: reader.Anonymous, OrgID: dst.OrgID, Default: c.Default()}
+	for g := range dstGroups {
+		dstView.Groups = append(dstView.Groups, g)
+	}
 	var out []json.RawMessage
 	q := &Query{Limit: s.o.MaxPage}
 	var after *Position
 	for {
-		objs, more, err := s.store.Objects(ctx, c.ID, q, after, &Visibility{All: true})
+		page, more, err := s.store.Objects(ctx, c.ID, q, after, &Visibility{All: true})
+		if err != nil {
+			return nil, err
+		}
+		var last StoredObject
+		if len(page) > 0 {
+			last = page[len(page)-1]
+		}
+		objs, err := s.stripRefs(ctx, dstView, page, true)
 		if err != nil {
 			return nil, err
 		}
@@ -386,10 +416,9 @@ func (s *Service) Export(ctx context.Context, collectionID string, dst sharing.D
 			}
 			out = append(out, redactGranular(o.Raw, reader, it))
 		}
-		if !more || len(objs) == 0 {
+		if !more || len(page) == 0 {
 			return out, nil
 		}
-		last := objs[len(objs)-1]
 		after = &Position{DateAdded: last.DateAdded, Seq: last.Seq}
 	}
 }
@@ -520,6 +549,7 @@ func extract(raw []byte) (NewObject, names, error) {
 	n := names{group: c.Group, recipients: c.Recipients}
 	o := NewObject{ID: c.ID, Type: c.Type, SpecVersion: c.SpecVersion, Markings: c.Markings, Raw: raw, Level: sharing.Unmarked}
 	setRefs(&o, c)
+	indexFields(&o, rawProps(raw))
 	for _, m := range c.Markings {
 		if t, ok := stix.TLPOf(m); ok {
 			if l, err := sharing.ParseLevel(string(t)); err == nil && l > o.Level {
@@ -567,6 +597,7 @@ func (s *Service) fromParsed(raw []byte) (NewObject, names, error) {
 	}
 	o.Version = po.Version().Truncate(time.Microsecond)
 	setRefs(&o, c)
+	indexFields(&o, po.Prop)
 	return o, names{group: c.Group, recipients: c.Recipients}, nil
 }
 

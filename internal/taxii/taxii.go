@@ -49,6 +49,13 @@ type Visibility struct {
 	UserID    string
 	Groups    []string // sharing groups of the reader's organization
 	Default   sharing.Level
+	// PerCollection: unmarked objects take their own collection's default
+	// (for reads across collections), not Default.
+	PerCollection bool
+	// AnyCollection: judging refs (HiddenRefs) for an export to an unknown
+	// party, whose reach is the level alone (CLEAR goes anywhere), not the
+	// collections an anonymous reader may read.
+	AnyCollection bool
 }
 
 // Grant gives an organization access to a collection.
@@ -70,8 +77,12 @@ type NewObject struct {
 	Group       string        // sharing group id it is restricted to
 	Recipients  []sharing.Recipient
 	SightingOf  string   // for sightings: the sighted object's id
-	Refs        []string // for relationships and sightings: the objects they tie together
-	Raw         json.RawMessage
+	Refs        []string // the objects it points at: source/target, sighting refs, or object_refs
+	// ObjectRefs: Refs is the object's object_refs list, from which the ids
+	// of objects a reader may not see are removed on every read.
+	ObjectRefs bool
+	SearchText string // lower-cased name, description, pattern, value, address
+	Raw        json.RawMessage
 }
 
 // StoredObject is a version of an object as stored.
@@ -91,7 +102,10 @@ type StoredObject struct {
 	// SightedOwner, for sightings, is the organization that shared the
 	// sighted object (see sharing.Item).
 	SightedOwner string
-	Raw          json.RawMessage
+	// CollectionDefault is the level of the collection's unmarked objects
+	// (filled in by reads across collections).
+	CollectionDefault sharing.Level
+	Raw               json.RawMessage
 }
 
 // AddResult says what happened to one object of a write.
@@ -137,6 +151,10 @@ type Store interface {
 	// DeleteObject deletes the versions of an object that q matches (only
 	// those added by onlyAddedBy, unless it is "") and returns how many.
 	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)
+	// HiddenRefs returns those of ids that name objects stored on the hub
+	// (any collection, any version) of which v may see no latest version in
+	// a collection it may read: what is removed from object_refs lists.
+	HiddenRefs(ctx context.Context, v *Visibility, ids []string) (map[string]bool, error)
 
 	CreateStatus(ctx context.Context, s *Status, envelope []byte) error
 	// UpdateStatus writes s; when s is complete the queued envelope is dropped.
@@ -188,4 +206,24 @@ func FormatTime(t time.Time) string {
 		return t.Format("2006-01-02T15:04:05.000Z")
 	}
 	return t.Format("2006-01-02T15:04:05.000000Z")
+}
+
+// Search selects the latest versions of objects across collections (the
+// REST list and search). Collections must list the collections the reader
+// may read; an empty list selects nothing.
+type Search struct {
+	Collections []string
+	Types       []string
+	Text        string // lower-cased; matched inside name, description, pattern, value, address
+	AddedBy     string // organization id
+	Limit       int
+}
+
+// Searcher is a Store that can search across collections.
+type Searcher interface {
+	// SearchObjects returns up to s.Limit latest versions that v may see,
+	// with seq after afterSeq, in seq order, and whether more follow.
+	SearchObjects(ctx context.Context, s *Search, afterSeq int64, v *Visibility) ([]StoredObject, bool, error)
+	// CountObjects counts what SearchObjects would return over all pages.
+	CountObjects(ctx context.Context, s *Search, v *Visibility) (int, error)
 }
