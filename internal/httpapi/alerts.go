@@ -13,6 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/sharing"
 )
 
 // registerAlerts mounts the alert routes (DESIGN's "who must act now?").
@@ -102,6 +103,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditAlertReads(r, as)
 	out := map[string]any{"alerts": as, "more": more}
 	if more && len(as) > 0 {
 		out["next"] = alertCursor(as[len(as)-1])
@@ -115,6 +117,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	auditAlertReads(r, []alert.Alert{*a})
 	writeJSON(w, http.StatusOK, a)
 	return nil
 }
@@ -224,4 +227,17 @@ func (s *Server) alertsFromTrace(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"model": v.Model, "totals": v.Totals, "deposits": len(deposits), "truncated": v.Truncated,
 		"alerts": out.Alerts, "skipped": out.Skipped, "unclaimed": out.Unclaimed})
 	return nil
+}
+
+// auditAlertReads notes the alerts above CLEAR that an answer returned.
+func auditAlertReads(r *http.Request, as []alert.Alert) {
+	var ids []string
+	for i := range as {
+		if as[i].Level() != sharing.Clear {
+			ids = append(ids, as[i].ID)
+		}
+	}
+	if len(ids) > 0 {
+		noteAudit(r, "read alerts "+strings.Join(ids, " "))
+	}
 }

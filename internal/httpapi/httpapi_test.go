@@ -261,29 +261,72 @@ func TestAuditEntryBeforeAnswer(t *testing.T) {
 	o := base.opts
 	o.Audit = audit.NewRecorder(logStore, nil)
 	s := New(o)
-	get := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", "/api/v1/whoami", nil)
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
 		return rec
 	}
-	if rec := get(); rec.Code != http.StatusOK {
-		t.Fatalf("whoami: %d %s", rec.Code, rec.Body)
+	// A write is answered only once its entry is stored.
+	if rec := do("POST", "/api/v1/orgs", `{"name":"fiu","title":"FIU"}`); rec.Code != http.StatusCreated {
+		t.Fatalf("create org: %d %s", rec.Code, rec.Body)
 	}
 	es, err := logStore.AuditRange(context.Background(), 1, 10)
-	if err != nil || len(es) != 1 || es[0].Action != "GET /api/v1/whoami" || es[0].Status != 200 {
-		t.Fatalf("the entry of an answered request is not stored: %+v %v", es, err)
+	if err != nil || len(es) != 1 || es[0].Action != "POST /api/v1/orgs" || es[0].Status != 201 {
+		t.Fatalf("the entry of an answered write is not stored: %+v %v", es, err)
+	}
+	// A read of nothing non-CLEAR is stored by the same group commit without
+	// holding the answer.
+	if rec := do("GET", "/api/v1/whoami", ""); rec.Code != http.StatusOK {
+		t.Fatalf("whoami: %d %s", rec.Code, rec.Body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		es, err = logStore.AuditRange(context.Background(), 1, 10)
+		if err == nil && len(es) == 2 && es[1].Action == "GET /api/v1/whoami" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the entry of a read is not stored: %+v %v", es, err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 
-	// The log's database goes away: answers are withheld, not sent unaudited.
+	// The log's database goes away: writes are withheld, not answered
+	// unaudited.
 	o.Audit.Close()
 	logStore.Close()
 	o.Audit = audit.NewRecorder(logStore, nil)
 	s = New(o)
 	s.auditWait = 300 * time.Millisecond
-	rec := get()
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "audit log") || strings.Contains(rec.Body.String(), `"org"`) {
+	rec := do("POST", "/api/v1/orgs", `{"name":"cert","title":"CERT"}`)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "audit log") || strings.Contains(rec.Body.String(), `"cert"`) {
 		t.Fatalf("with the log unwritable: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestMustWaitForAudit(t *testing.T) {
+	for _, c := range []struct {
+		method string
+		status int
+		note   auditNote
+		want   bool
+	}{
+		{"GET", 200, auditNote{}, false},
+		{"GET", 200, auditNote{detail: []string{"read indicator--x"}}, true},
+		{"POST", 201, auditNote{}, true},
+		{"DELETE", 204, auditNote{}, true},
+		{"POST", 400, auditNote{}, false},
+		{"POST", 200, auditNote{query: true}, false},
+		{"POST", 200, auditNote{query: true, detail: []string{"read indicator--x"}}, true},
+		{"HEAD", 200, auditNote{}, false},
+	} {
+		if got := mustWaitForAudit(c.method, c.status, &c.note); got != c.want {
+			t.Errorf("%s %d %+v: wait %v, want %v", c.method, c.status, c.note, got, c.want)
+		}
 	}
 }

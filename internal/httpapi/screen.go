@@ -65,6 +65,7 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 			return errs.E(errs.Invalid, "addresses[%d]: want a non-empty address of at most 200 characters", i)
 		}
 	}
+	noteQuery(r)
 	rd, err := s.screenReader(r)
 	if err != nil {
 		return err
@@ -76,11 +77,13 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out["results"] = res
+		auditScreenReads(r, res)
 		if req.Exposure == nil || *req.Exposure {
 			exs, err := s.exposures(r, res, rd)
 			if err != nil {
 				return err
 			}
+			auditExposureReads(r, exs)
 			if exs != nil {
 				type withExposure struct {
 					screening.Result
@@ -121,6 +124,43 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	auditScreenReads(r, res)
 	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res[0])})
 	return nil
+}
+
+// auditScreenReads notes the hub indicators above CLEAR that a screening
+// answer names, as reads of them (and so the answer waits for its entry).
+func auditScreenReads(r *http.Request, res []screening.Result) {
+	var ids []string
+	for i := range res {
+		for _, h := range res[i].Hits {
+			if h.ObjectID != "" && h.TLP != "clear" && h.TLP != "white" {
+				ids = append(ids, h.ObjectID)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		noteAudit(r, "read "+strings.Join(ids, " "))
+	}
+}
+
+// auditExposureReads notes the addresses whose exposure answer drew on
+// intelligence shared on the hub.
+func auditExposureReads(r *http.Request, exs []*analysis.Exposure) {
+	var as []string
+	for _, e := range exs {
+		if e == nil {
+			continue
+		}
+		for _, src := range e.Sources {
+			if src.Category == screening.CategoryIntel {
+				as = append(as, e.Address)
+				break
+			}
+		}
+	}
+	if len(as) > 0 {
+		noteAudit(r, "exposure from shared intelligence for "+strings.Join(as, " "))
+	}
 }

@@ -243,13 +243,45 @@ const (
 )
 
 // auditNote collects what a handler wants in the request's audit entry.
-type auditNote struct{ detail []string }
+type auditNote struct {
+	detail []string
+	// query: the request changes nothing although its method is not GET
+	// (POST /api/v1/screen, POST /api/v1/btc/trace).
+	query bool
+}
 
-// noteAudit adds a line to the request's audit entry.
+// noteAudit adds a line to the request's audit entry. A request with a
+// line is answered only once its entry is stored (see mustWaitForAudit):
+// handlers note every write and every non-CLEAR object they return.
 func noteAudit(r *http.Request, line string) {
 	if n, _ := r.Context().Value(auditKey).(*auditNote); n != nil {
 		n.detail = append(n.detail, line)
 	}
+}
+
+// noteQuery marks a POST that only reads, so that its entry need not be
+// stored before the answer when it returned nothing non-CLEAR.
+func noteQuery(r *http.Request) {
+	if n, _ := r.Context().Value(auditKey).(*auditNote); n != nil {
+		n.query = true
+	}
+}
+
+// mustWaitForAudit says whether a request's answer waits until its audit
+// entry is stored. It does for anything that may have changed state (a
+// write method answered below 400) and for anything that returned what the
+// audit log must account for (a handler noted it: non-CLEAR objects, hub
+// intelligence, administrative detail). The rest (key uses that read only
+// CLEAR or list data, refused requests) are stored by the same group
+// commit, within milliseconds, without holding the answer: a crash in
+// that window can lose such an entry, never one of a write or of a
+// non-CLEAR read.
+func mustWaitForAudit(method string, status int, note *auditNote) bool {
+	if len(note.detail) > 0 {
+		return true
+	}
+	read := method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions || note.query
+	return !read && status < 400
 }
 
 func principal(r *http.Request) *identity.Principal {
@@ -341,6 +373,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			rec.beforeHeader = func(status int) error {
 				e, ok := auditEntry(status)
 				if !ok {
+					return nil
+				}
+				if !mustWaitForAudit(r.Method, status, note) {
+					s.opts.Audit.Record(e)
 					return nil
 				}
 				actx, cancel := context.WithTimeout(ctx, s.auditWait)
