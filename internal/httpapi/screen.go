@@ -121,6 +121,7 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res[0])})
+	var buf [512]byte
+	writeJSONBytes(w, http.StatusOK, appendIdentifications(buf[:0], screening.Identifications(res[0])))
 	return nil
 }
