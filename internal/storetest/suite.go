@@ -46,6 +46,7 @@ func Run(t *testing.T, h Harness) {
 	tests = append(tests, auditTests()...)
 	tests = append(tests, tagsTests()...)
 	tests = append(tests, changesTests()...)
+	tests = append(tests, hubIndexTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
