@@ -488,20 +488,26 @@ func (s *DB) ObjectChanges(ctx context.Context, since int64, types []string, fn 
 		ph[i] = "$" + strconv.Itoa(i+2)
 	}
 	in := strings.Join(ph, ", ")
+	// UNION ALL, made distinct here: with UNION, SQLite merges the two
+	// sides in key order and walks the whole table's key index to do so.
 	rows, err := s.db.QueryContext(ctx, `SELECT collection_id, object_id FROM stix_objects WHERE changed > $1 AND type IN (`+in+`)
-		UNION SELECT collection_id, object_id FROM stix_deletions WHERE changed > $1 AND type IN (`+in+`)`, args...)
+		UNION ALL SELECT collection_id, object_id FROM stix_deletions WHERE changed > $1 AND type IN (`+in+`)`, args...)
 	if err != nil {
 		return 0, err
 	}
 	type key struct{ coll, id string }
 	var keys []key
+	seen := map[key]bool{}
 	for rows.Next() {
 		var k key
 		if err := rows.Scan(&k.coll, &k.id); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		keys = append(keys, k)
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
