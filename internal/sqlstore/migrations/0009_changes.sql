@@ -9,6 +9,9 @@ CREATE TABLE change_counters (
     value  BIGINT NOT NULL
 );
 INSERT INTO change_counters (name, value) VALUES ('stix_objects', 0);
+-- Raised by every key revocation, so that replicas drop their cache of
+-- verified keys within a second of a revocation made on another.
+INSERT INTO change_counters (name, value) VALUES ('api_keys', 0);
 
 ALTER TABLE stix_objects ADD COLUMN changed BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX stix_objects_changed ON stix_objects (changed);
