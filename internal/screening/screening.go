@@ -76,7 +76,7 @@ type Screener struct {
 
 	list    atomic.Pointer[listState]
 	hubIdx  atomic.Pointer[hubIndex]
-	checked time.Time
+	checked atomic.Int64 // when the store was last asked, Unix ns
 	dirty   atomic.Bool
 	refresh sync.Mutex
 }
@@ -102,21 +102,25 @@ func New(lists watchlist.Store, hub *taxii.Service) *Screener {
 
 // Refresh reloads whatever changed since the last load: a changed
 // watchlist whole, the hub's objects by what changed since the last change
-// counter value it saw. It checks the store at most once per second (writes
-// on this replica are seen at once), unless force is set.
+// counter value it saw. It checks the store at most once per second, unless
+// force is set; writes on this replica are waited for and seen at once.
+// A due check that another caller is making already is not waited for.
 func (s *Screener) Refresh(ctx context.Context, force bool) error {
 	if !force && !s.dirty.Load() {
-		s.refresh.Lock()
-		recent := time.Since(s.checked) < time.Second
-		s.refresh.Unlock()
-		if recent {
+		if time.Since(time.Unix(0, s.checked.Load())) < time.Second {
+			return nil // no lock: this is every screening request's path
+		}
+		// Due for a check: one request makes it, the others do not wait
+		// for it (the index they read is at most a check behind).
+		if !s.refresh.TryLock() {
 			return nil
 		}
+	} else {
+		s.refresh.Lock()
 	}
-	s.refresh.Lock()
 	defer s.refresh.Unlock()
 	s.dirty.Store(false)
-	s.checked = time.Now()
+	s.checked.Store(time.Now().UnixNano())
 	lv, err := s.lists.WatchlistVersion(ctx)
 	if err != nil {
 		return err
