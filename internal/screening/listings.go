@@ -43,13 +43,11 @@ func (s *Screener) Listings() (version string, ls []Listing) {
 			}
 		}
 	}
-	hub.byKey.Range(func(_, v any) bool {
-		hs := v.([]hubIndicator)
+	hub.each(func(_ string, hs []hubIndicator) {
 		for i := range hs {
 			h := &hs[i]
 			ls = append(ls, Listing{Address: h.value, Category: CategoryIntel, Name: h.name, Labels: h.labels, hub: h})
 		}
-		return true
 	})
 	return version, ls
 }

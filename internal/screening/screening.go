@@ -136,7 +136,7 @@ func (s *Screener) Refresh(ctx context.Context, force bool) error {
 		return nil
 	}
 	h := s.hubIdx.Load()
-	if h.ver < 0 {
+	if h.ver < 0 || h.stale() {
 		return s.rebuildHub(ctx)
 	}
 	return s.updateHub(ctx, h)
@@ -258,6 +258,7 @@ func (s *Screener) rebuildHub(ctx context.Context) error {
 		return err
 	}
 	h := newHubIndex(v)
+	h.building = true // not yet seen by readers: base is filled in place
 	if err := h.loadDefaults(ctx, st); err != nil {
 		return err
 	}
@@ -274,6 +275,7 @@ func (s *Screener) rebuildHub(ctx context.Context) error {
 			return err
 		}
 	}
+	h.building = false
 	s.hubIdx.Store(h)
 	return nil
 }
@@ -306,25 +308,30 @@ func (s *Screener) updateHub(ctx context.Context, h *hubIndex) error {
 // objKey names an object on the hub.
 type objKey struct{ collection, id string }
 
-// hubIndex maps address keys to the hub indicators that name them. Readers
-// look addresses up without locks (a sync.Map); one writer at a time (the
-// Screener's refresh lock) applies changes, each address's list of hits
-// replaced whole, so that a reader sees a hit as it was before a change or
-// after it, never a mix. A re-marked object's hits are replaced by the new
-// ones in that one step.
+// hubIndex maps address keys to the hub indicators that name them, in two
+// layers: base, a plain map built by a full load and never changed after,
+// and changed, the addresses whose hits changed since (a sync.Map; a
+// deleted address holds an empty list). Readers look addresses up without
+// locks; one writer at a time (the Screener's refresh lock) applies
+// changes, each address's list of hits replaced whole, so that a reader
+// sees a hit as it was before a change or after it, never a mix. A
+// re-marked object's hits are replaced by the new ones in that one step.
+// When changed grows to a quarter of base, the next refresh loads anew.
 type hubIndex struct {
-	byKey sync.Map // address key → []hubIndicator (never changed in place)
-	ver   int64    // the change counter value it is up to date with
-	n     atomic.Int64
+	base    map[string][]hubIndicator
+	changed sync.Map // address key → []hubIndicator (never changed in place)
+	nChg    atomic.Int64
+	ver     int64 // the change counter value it is up to date with
 
 	// The writer's own state.
+	building bool                // base is being filled (by rebuildHub, before publication)
 	byObj    map[objKey][]string // address keys each object contributes to
 	defaults map[string]sharing.Level
 	verMu    sync.Mutex
 }
 
 func newHubIndex(ver int64) *hubIndex {
-	return &hubIndex{ver: ver, byObj: map[objKey][]string{}, defaults: map[string]sharing.Level{}}
+	return &hubIndex{ver: ver, base: map[string][]hubIndicator{}, byObj: map[objKey][]string{}, defaults: map[string]sharing.Level{}}
 }
 
 func (h *hubIndex) setVersion(v int64) {
@@ -367,12 +374,32 @@ func (h *hubIndex) defaultOf(ctx context.Context, st taxii.Store, coll string) (
 }
 
 func (h *hubIndex) lookup(key string) []hubIndicator {
-	v, ok := h.byKey.Load(key)
-	if !ok {
-		return nil
+	if h.nChg.Load() > 0 {
+		if v, ok := h.changed.Load(key); ok {
+			return v.([]hubIndicator)
+		}
 	}
-	return v.([]hubIndicator)
+	return h.base[key]
 }
+
+// each calls fn with every address key and its hits.
+func (h *hubIndex) each(fn func(key string, hs []hubIndicator)) {
+	h.changed.Range(func(k, v any) bool {
+		if hs := v.([]hubIndicator); len(hs) > 0 {
+			fn(k.(string), hs)
+		}
+		return true
+	})
+	for k, hs := range h.base {
+		if _, ok := h.changed.Load(k); !ok {
+			fn(k, hs)
+		}
+	}
+}
+
+// stale reports whether so much changed since the full load that loading
+// anew is due (lookups of changed addresses cost more than of base ones).
+func (h *hubIndex) stale() bool { return h.nChg.Load() > int64(len(h.base)/4+1000) }
 
 // apply makes the index hold what latest names for object k (nothing, when
 // latest is nil: the object is gone); def is its collection's default level.
@@ -412,11 +439,15 @@ func (h *hubIndex) apply(k objKey, latest *taxii.StoredObject, def sharing.Level
 			}
 		}
 		next = append(next, add[ak]...)
-		h.n.Add(int64(len(next) - len(cur)))
-		if len(next) == 0 {
-			h.byKey.Delete(ak)
-		} else {
-			h.byKey.Store(ak, next)
+		switch {
+		case h.building && len(next) == 0:
+			delete(h.base, ak)
+		case h.building:
+			h.base[ak] = next
+		default:
+			if _, ok := h.changed.Swap(ak, next); !ok {
+				h.nChg.Add(1)
+			}
 		}
 	}
 	if len(keys) == 0 {
@@ -431,12 +462,11 @@ func (h *hubIndex) apply(k objKey, latest *taxii.StoredObject, def sharing.Level
 // read it. For tests and diagnostics.
 func (s *Screener) HubEntries() []string {
 	var out []string
-	s.hubIdx.Load().byKey.Range(func(k, v any) bool {
-		for _, h := range v.([]hubIndicator) {
+	s.hubIdx.Load().each(func(k string, hs []hubIndicator) {
+		for _, h := range hs {
 			out = append(out, fmt.Sprintf("%s %s/%s %q %q %v %v/%s/%s/%v", k, h.collection, h.objectID, h.name, h.value, h.labels,
 				h.item.Level, h.item.Owner, h.item.Group, h.item.Recipients))
 		}
-		return true
 	})
 	sort.Strings(out)
 	return out
