@@ -15,6 +15,8 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -27,7 +29,8 @@ type result struct {
 func main() {
 	objects := flag.Int("objects", 1_000_000, "objects in the paging collection")
 	runs := flag.Int("runs", 5, "repetitions per figure (the median is reported)")
-	conns := flag.Int("conns", 8, "load-generator connections for the screening benchmark")
+	conns := flag.String("conns", "2,4,8,16", "load-generator connection counts for the screening benchmark, comma-separated")
+	secs := flag.Duration("d", 5*time.Second, "length of one screening run")
 	flag.Parse()
 	what := flag.Args()
 	if len(what) == 0 {
@@ -46,7 +49,16 @@ func main() {
 			}
 			results = append(results, r...)
 		case "screen":
-			r, err := benchScreen(ctx, 100_000, *conns, 10*time.Second)
+			var counts []int
+			for _, f := range strings.Split(*conns, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || n < 1 || n > 1024 {
+					fmt.Fprintf(os.Stderr, "bench: -conns: want connection counts from 1 to 1024, like 2,4,8,16; got %q\n", f)
+					os.Exit(2)
+				}
+				counts = append(counts, n)
+			}
+			r, err := benchScreen(ctx, 100_000, counts, max(*runs, 1), *secs)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "bench screen:", err)
 				os.Exit(1)
@@ -57,7 +69,8 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	fmt.Printf("\ntrawl bench — %s, %d CPUs, %s\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("\ntrawl bench — %s, %d CPUs, %s, load average %s\n\n", time.Now().UTC().Format("2006-01-02 15:04"), runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tMEASURED\tTARGET")
 	for _, r := range results {
@@ -83,4 +96,11 @@ func maxRSS() string {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return fmt.Sprintf("%.0f MB", float64(ru.Maxrss)/1024)
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 )
 
 // rawClient is a minimal HTTP/1.1 keep-alive client for load generation:
@@ -26,17 +25,21 @@ func dialRaw(addr string) (*rawClient, error) {
 	return &rawClient{conn: c, r: bufio.NewReaderSize(c, 64<<10)}, nil
 }
 
+// rawGET is the bytes of an authenticated GET request.
+func rawGET(host, path, key string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + key + "\r\n\r\n")
+}
+
 // get sends one GET and returns the status and body (valid until the next call).
 func (c *rawClient) get(host, path, key string) (int, []byte, error) {
-	c.buf = c.buf[:0]
-	c.buf = append(c.buf, "GET "...)
-	c.buf = append(c.buf, path...)
-	c.buf = append(c.buf, " HTTP/1.1\r\nHost: "...)
-	c.buf = append(c.buf, host...)
-	c.buf = append(c.buf, "\r\nAuthorization: Bearer "...)
-	c.buf = append(c.buf, key...)
-	c.buf = append(c.buf, "\r\n\r\n"...)
-	if _, err := c.conn.Write(c.buf); err != nil {
+	return c.do(rawGET(host, path, key))
+}
+
+// do sends one request (built by rawGET) and reads its answer: the status
+// and body (valid until the next call). A response must have a
+// Content-Length, as every answer of trawl's has.
+func (c *rawClient) do(req []byte) (int, []byte, error) {
+	if _, err := c.conn.Write(req); err != nil {
 		return 0, nil, err
 	}
 	status, length := 0, -1
@@ -50,14 +53,20 @@ func (c *rawClient) get(host, path, key string) (int, []byte, error) {
 			if len(line) < 12 {
 				return 0, nil, fmt.Errorf("bad status line %q", line)
 			}
-			status, _ = strconv.Atoi(string(line[9:12]))
+			status = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
 			continue
 		}
 		if len(line) == 0 {
 			break
 		}
 		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+			length = 0
+			for _, d := range bytes.TrimSpace(v) {
+				if d < '0' || d > '9' {
+					return 0, nil, fmt.Errorf("bad Content-Length %q", v)
+				}
+				length = length*10 + int(d-'0')
+			}
 		}
 	}
 	if length < 0 {

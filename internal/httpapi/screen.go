@@ -125,7 +125,8 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	auditScreenReads(r, res)
-	writeJSON(w, http.StatusOK, map[string]any{"identifications": screening.Identifications(res[0])})
+	var buf [512]byte
+	writeJSONBytes(w, http.StatusOK, appendIdentifications(buf[:0], screening.Identifications(res[0])))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -18,6 +19,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,8 +78,12 @@ type Server struct {
 	reg     *prometheus.Registry
 	m       metrics
 	handler http.Handler
+	ids     *requestIDs
 	// auditWait: how long a response waits for its audit entry (tests shorten it).
 	auditWait time.Duration
+
+	obsMu sync.RWMutex
+	obs   map[obsKey]routeObs // the metrics of each method, route and status
 }
 
 type metrics struct {
@@ -98,7 +105,8 @@ func New(o Options) *Server {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 16 << 20
 	}
-	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), auditWait: defaultAuditWait}
+	s := &Server{opts: o, log: o.Logger, id: o.Identity, mux: http.NewServeMux(), reg: prometheus.NewRegistry(),
+		ids: newRequestIDs(), obs: map[obsKey]routeObs{}, auditWait: defaultAuditWait}
 	s.limiter = newLimiter(o.RateLimit, o.RateBurst, o.Now)
 	s.m = metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trawl_http_requests_total", Help: "HTTP requests by method, route and status."},
@@ -114,6 +122,41 @@ func New(o Options) *Server {
 	s.registerRoutes()
 	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
+}
+
+type obsKey struct {
+	method, route string
+	code          int
+}
+
+// routeObs are the metrics one request updates.
+type routeObs struct {
+	count prometheus.Counter
+	dur   prometheus.Observer
+}
+
+func (o routeObs) observe(d time.Duration) {
+	o.count.Inc()
+	o.dur.Observe(d.Seconds())
+}
+
+// routeMetrics finds the metrics of a request, looked up by label values
+// once and then kept (a label lookup hashes every value each time).
+func (s *Server) routeMetrics(method, route string, code int) routeObs {
+	k := obsKey{method, route, code}
+	s.obsMu.RLock()
+	o, ok := s.obs[k]
+	s.obsMu.RUnlock()
+	if ok {
+		return o
+	}
+	o = routeObs{s.m.requests.WithLabelValues(method, route, strconv.Itoa(code)), s.m.duration.WithLabelValues(route)}
+	s.obsMu.Lock()
+	if len(s.obs) < 10_000 { // methods of unmatched requests are the caller's
+		s.obs[k] = o
+	}
+	s.obsMu.Unlock()
+	return o
 }
 
 // Handler returns the root handler.
@@ -197,7 +240,13 @@ func (s *Server) registerRoutes() {
 // dispatch routes a request; the mux's own 404 and 405 answers are replaced
 // by the JSON error model.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
+	var h http.Handler
+	var pattern string
+	if st := stateOf(r); st != nil && st.handler != nil {
+		h, pattern = st.handler, st.pattern
+	} else {
+		h, pattern = s.mux.Handler(r)
+	}
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r) // sets the path values
 		return
@@ -238,9 +287,25 @@ type ctxKey int
 
 const (
 	principalKey ctxKey = iota
-	requestIDKey
-	auditKey
+	stateKey
 )
+
+// reqState is what the middleware knows of a request, behind one context
+// value: one allocation with the response recorder instead of a context,
+// a request copy and a string per fact.
+type reqState struct {
+	rec       recorder
+	id        [16]byte // hex
+	principal *identity.Principal
+	note      auditNote
+	handler   http.Handler // the mux's match, found once
+	pattern   string
+}
+
+func stateOf(r *http.Request) *reqState {
+	st, _ := r.Context().Value(stateKey).(*reqState)
+	return st
+}
 
 // auditNote collects what a handler wants in the request's audit entry.
 type auditNote struct {
@@ -254,16 +319,16 @@ type auditNote struct {
 // line is answered only once its entry is stored (see mustWaitForAudit):
 // handlers note every write and every non-CLEAR object they return.
 func noteAudit(r *http.Request, line string) {
-	if n, _ := r.Context().Value(auditKey).(*auditNote); n != nil {
-		n.detail = append(n.detail, line)
+	if st := stateOf(r); st != nil {
+		st.note.detail = append(st.note.detail, line)
 	}
 }
 
 // noteQuery marks a POST that only reads, so that its entry need not be
 // stored before the answer when it returned nothing non-CLEAR.
 func noteQuery(r *http.Request) {
-	if n, _ := r.Context().Value(auditKey).(*auditNote); n != nil {
-		n.query = true
+	if st := stateOf(r); st != nil {
+		st.note.query = true
 	}
 }
 
@@ -285,13 +350,19 @@ func mustWaitForAudit(method string, status int, note *auditNote) bool {
 }
 
 func principal(r *http.Request) *identity.Principal {
-	p, _ := r.Context().Value(principalKey).(*identity.Principal)
+	ctx := r.Context()
+	if st, _ := ctx.Value(stateKey).(*reqState); st != nil && st.principal != nil {
+		return st.principal
+	}
+	p, _ := ctx.Value(principalKey).(*identity.Principal) // a web UI session
 	return p
 }
 
 func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+	if st := stateOf(r); st != nil {
+		return string(st.id[:])
+	}
+	return ""
 }
 
 // recorder captures the status and size of a response. beforeHeader, if
@@ -341,17 +412,21 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// probes are the routes exempt from rate limits and logged at debug level.
+var probes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
+
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.opts.Now()
-		rec := &recorder{ResponseWriter: w}
-		reqID := newRequestID()
-		w.Header().Set("X-Request-ID", reqID)
-		note := &auditNote{}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, reqID), auditKey, note)
+		st := &reqState{rec: recorder{ResponseWriter: w}}
+		rec := &st.rec
+		s.ids.next(&st.id)
+		reqID := string(st.id[:])
+		w.Header()["X-Request-Id"] = []string{reqID}
+		ctx := context.WithValue(r.Context(), stateKey, st)
 		r = r.WithContext(ctx)
-		_, pattern := s.mux.Handler(r)
-		route := pattern
+		st.handler, st.pattern = s.mux.Handler(r)
+		route := st.pattern
 		if route == "" {
 			route = "unmatched"
 		}
@@ -361,7 +436,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		auditEntry := func(status int) (audit.Entry, bool) {
 			if p := principal(r); p != nil {
 				return audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(route, "{$}"),
-					Target: r.URL.Path, Status: status, Detail: strings.Join(note.detail, "\n")}, true
+					Target: r.URL.Path, Status: status, Detail: strings.Join(st.note.detail, "\n")}, true
 			}
 			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
 				return audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(route, "{$}"),
@@ -375,7 +450,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if !ok {
 					return nil
 				}
-				if !mustWaitForAudit(r.Method, status, note) {
+				if !mustWaitForAudit(r.Method, status, &st.note) {
 					s.opts.Audit.Record(e)
 					return nil
 				}
@@ -403,27 +478,35 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.m.inFlight.Dec()
 			d := s.opts.Now().Sub(start)
-			s.m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
-			s.m.duration.WithLabelValues(route).Observe(d.Seconds())
+			s.routeMetrics(r.Method, route, rec.status).observe(d)
 			level := slog.LevelInfo
-			if pattern == "GET /healthz" || pattern == "GET /readyz" || pattern == "GET /metrics" {
+			if probes[st.pattern] {
 				level = slog.LevelDebug
 			}
-			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Float64("ms", float64(d.Microseconds())/1000),
-				slog.String("remote", clientIP(r)), slog.String("request_id", reqID)}
-			if p := principal(r); p != nil {
-				attrs = append(attrs, slog.String("key", p.KeyID), slog.String("org", p.OrgName))
+			p := principal(r)
+			if p != nil {
 			}
-			s.log.LogAttrs(ctx, level, "http", attrs...)
+			if !s.log.Enabled(ctx, level) {
+				return
+			}
+			// A fixed array: the attributes do not escape to the heap.
+			var attrs [10]slog.Attr
+			attrs[0], attrs[1], attrs[2] = slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route)
+			attrs[3], attrs[4], attrs[5] = slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Float64("ms", float64(d.Microseconds())/1000)
+			attrs[6], attrs[7] = slog.String("remote", clientIP(r)), slog.String("request_id", reqID)
+			n := 8
+			if p != nil {
+				attrs[8], attrs[9] = slog.String("key", p.KeyID), slog.String("org", p.OrgName)
+				n = 10
+			}
+			s.log.LogAttrs(ctx, level, "http", attrs[:n]...)
 		}()
 
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
 		}
-		exempt := strings.HasPrefix(route, "GET /healthz") || strings.HasPrefix(route, "GET /readyz") || strings.HasPrefix(route, "GET /metrics")
+		exempt := probes[st.pattern]
 		token, hasCred := credentials(r)
-		limitKey := "ip:" + clientIP(r)
 		if hasCred {
 			p, err := s.id.Authenticate(ctx, token)
 			if err != nil {
@@ -431,7 +514,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.m.authFail.Inc()
 					// Failed attempts are limited per client address, so that
 					// keys cannot be guessed at speed.
-					if ok, wait := s.limiter.allow(limitKey); !ok {
+					if ok, wait := s.limiter.allow("ip:" + clientIP(r)); !ok {
 						s.tooMany(rec, r, wait)
 						return
 					}
@@ -439,15 +522,20 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				s.writeError(rec, r, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(ctx, principalKey, p))
-			limitKey = "key:" + p.KeyID
+			st.principal = p
 		} else if sr, err := s.sessionRequest(r); err != nil {
 			s.writeError(rec, r, err)
 			return
-		} else if p := principal(sr); p != nil {
-			r, limitKey = sr, "key:"+p.KeyID
+		} else {
+			r = sr
 		}
 		if !exempt {
+			var limitKey string
+			if p := principal(r); p != nil {
+				limitKey = p.KeyID // key ids ("key_...") never look like addresses
+			} else {
+				limitKey = "ip:" + clientIP(r)
+			}
 			if ok, wait := s.limiter.allow(limitKey); !ok {
 				s.tooMany(rec, r, wait)
 				return
@@ -498,10 +586,25 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-func newRequestID() string {
+// requestIDs hands out request ids: 64 bits, hex, from a counter that
+// starts at a random value, so that ids are unique within a process and
+// unlikely to repeat across replicas, without a random read per request.
+type requestIDs struct{ n atomic.Uint64 }
+
+func newRequestIDs() *requestIDs {
 	var b [8]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	ids := &requestIDs{}
+	ids.n.Store(binary.BigEndian.Uint64(b[:]))
+	return ids
+}
+
+func (g *requestIDs) next(dst *[16]byte) {
+	var b [8]byte
+	// Consecutive ids differ in many bits (a multiplicative hash of the
+	// counter), so that they do not look sequential in logs.
+	binary.BigEndian.PutUint64(b[:], g.n.Add(1)*0x9E3779B97F4A7C15)
+	hex.Encode(dst[:], b[:])
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

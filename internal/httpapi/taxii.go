@@ -166,14 +166,21 @@ func setDateAddedHeaders(w http.ResponseWriter, objs []taxii.StoredObject) {
 
 // auditReads notes the ids of the non-CLEAR objects a read returned.
 func auditReads(r *http.Request, objs []taxii.StoredObject) {
-	var ids []string
+	var b []byte
 	for _, o := range objs {
 		if o.Level != sharing.Clear {
-			ids = append(ids, o.ID+"@"+taxii.FormatTime(o.Version))
+			if b == nil {
+				b = make([]byte, 0, 5+len(objs)*(len(o.ID)+26))
+				b = append(b, "read"...)
+			}
+			b = append(b, ' ')
+			b = append(b, o.ID...)
+			b = append(b, '@')
+			b = taxii.AppendTime(b, o.Version)
 		}
 	}
-	if len(ids) > 0 {
-		noteAudit(r, "read "+strings.Join(ids, " "))
+	if b != nil {
+		noteAudit(r, string(b))
 	}
 }
 

@@ -146,6 +146,8 @@ type Store interface {
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 	// TouchKey records a use of the key. Best effort.
 	TouchKey(ctx context.Context, id string, at time.Time) error
+	// KeysVersion changes whenever a key is revoked, on any replica; O(1).
+	KeysVersion(ctx context.Context) (int64, error)
 }
 
 var orgNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)

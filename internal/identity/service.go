@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"sync"
 	"time"
@@ -18,7 +19,16 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedKey // by key id
+	// The revocation counter as last read, and when: the cache is dropped
+	// when it moves, so that a key revoked on another replica is refused
+	// here within RevocationCheck, whatever the cache's TTL.
+	keysVer     int64
+	keysChecked time.Time
 }
+
+// RevocationCheck is how often a Service with a key cache reads the store's
+// revocation counter (on the first request after it passes).
+const RevocationCheck = time.Second
 
 type cachedKey struct {
 	hash    []byte
@@ -170,12 +180,30 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		subtle.ConstantTimeCompare(HashToken(token), dummyHash)
 		return nil, errBadKey
 	}
-	digest := HashToken(token)
+	sum := sha256.Sum256([]byte(token)) // on the stack: HashToken's slice would escape
+	digest := sum[:]
 	now := s.now()
 
 	s.mu.Lock()
 	c, hit := s.cache[id]
+	check := hit && now.Sub(s.keysChecked) >= RevocationCheck
+	if check {
+		s.keysChecked = now // one request checks; the others go on meanwhile
+	}
 	s.mu.Unlock()
+	if check {
+		v, err := s.store.KeysVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if v != s.keysVer {
+			s.keysVer = v
+			s.cache = map[string]cachedKey{}
+			hit = false
+		}
+		s.mu.Unlock()
+	}
 	if hit && now.Before(c.expires) {
 		if subtle.ConstantTimeCompare(digest, c.hash) != 1 || (c.keyExp != nil && !now.Before(*c.keyExp)) {
 			return nil, errBadKey
@@ -184,6 +212,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		return &p, nil
 	}
 
+	s.mu.Lock()
+	gen := s.keysVer // a check that moves it meanwhile voids what is read now
+	s.mu.Unlock()
 	k, err := s.store.KeyByID(ctx, id)
 	if errs.Is(err, errs.NotFound) {
 		subtle.ConstantTimeCompare(digest, dummyHash)
@@ -205,7 +236,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		if len(s.cache) > 100_000 { // bound memory; a full reset is cheap and rare
 			s.cache = map[string]cachedKey{}
 		}
-		s.cache[id] = cachedKey{hash: k.Hash, p: p, expires: now.Add(s.ttl), keyExp: k.ExpiresAt}
+		if s.keysVer == gen {
+			s.cache[id] = cachedKey{hash: k.Hash, p: p, expires: now.Add(s.ttl), keyExp: k.ExpiresAt}
+		}
 		s.mu.Unlock()
 	}
 	// Recorded on every cache miss: at most once per cache period per key.

@@ -28,11 +28,10 @@ type Listing struct {
 // Listings returns every listed address, with a version that changes when
 // they do (callers that map them keep the version to know when to again).
 func (s *Screener) Listings() (version string, ls []Listing) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	version = strconv.FormatInt(s.listVer, 10) + "/" + strconv.FormatInt(s.hubVer, 10)
-	for i := range s.entries {
-		e := &s.entries[i]
+	list, hub := s.list.Load(), s.hubIdx.Load()
+	version = strconv.FormatInt(list.ver, 10) + "/" + strconv.FormatInt(hub.version(), 10)
+	for i := range list.entries {
+		e := &list.entries[i]
 		cat := CategoryListed
 		switch e.Source {
 		case watchlist.SourceOFACSDN, watchlist.SourceOFACCSV, watchlist.SourceUN, watchlist.SourceOracle:
@@ -44,12 +43,12 @@ func (s *Screener) Listings() (version string, ls []Listing) {
 			}
 		}
 	}
-	for _, hs := range s.hubByKey {
+	hub.each(func(_ string, hs []hubIndicator) {
 		for i := range hs {
 			h := &hs[i]
 			ls = append(ls, Listing{Address: h.value, Category: CategoryIntel, Name: h.name, Labels: h.labels, hub: h})
 		}
-	}
+	})
 	return version, ls
 }
 

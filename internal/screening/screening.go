@@ -16,6 +16,8 @@ package screening
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,79 +68,89 @@ type hubIndicator struct {
 }
 
 // Screener keeps the index and refreshes it when a list or the hub changes.
+// Screening reads it without locks: the lists' index is swapped whole, and
+// the hub index changes one address at a time (see hubIndex).
 type Screener struct {
 	lists watchlist.Store
 	hub   *taxii.Service // nil: watchlists only
 
-	mu       sync.RWMutex
-	idx      *watchlist.Index
-	entries  []watchlist.Entry
-	hubByKey map[string][]hubIndicator
-	listVer  int64
-	hubVer   int64
-	checked  time.Time
-	dirty    atomic.Bool
-	refresh  sync.Mutex
+	list    atomic.Pointer[listState]
+	hubIdx  atomic.Pointer[hubIndex]
+	checked atomic.Int64 // when the store was last asked, Unix ns
+	dirty   atomic.Bool
+	refresh sync.Mutex
+}
+
+// listState is one load of the watchlists.
+type listState struct {
+	idx     *watchlist.Index
+	entries []watchlist.Entry
+	ver     int64
 }
 
 // New returns a Screener over lists and, if hub is not nil, the hub's
 // indicators.
 func New(lists watchlist.Store, hub *taxii.Service) *Screener {
-	s := &Screener{lists: lists, hub: hub, idx: watchlist.NewIndex(), hubByKey: map[string][]hubIndicator{}, listVer: -1, hubVer: -1}
+	s := &Screener{lists: lists, hub: hub}
+	s.list.Store(&listState{idx: watchlist.NewIndex(), ver: -1})
+	s.hubIdx.Store(newHubIndex(-1))
 	if hub != nil {
 		hub.OnWrite(func() { s.dirty.Store(true) })
 	}
 	return s
 }
 
-// Refresh reloads whatever changed since the last load. It checks the store
-// at most once per second (writes on this replica are seen at once), unless
-// force is set.
+// Refresh reloads whatever changed since the last load: a changed
+// watchlist whole, the hub's objects by what changed since the last change
+// counter value it saw. It checks the store at most once per second, unless
+// force is set; writes on this replica are waited for and seen at once.
+// A due check that another caller is making already is not waited for.
 func (s *Screener) Refresh(ctx context.Context, force bool) error {
 	if !force && !s.dirty.Load() {
-		s.refresh.Lock()
-		recent := time.Since(s.checked) < time.Second
-		s.refresh.Unlock()
-		if recent {
+		if time.Since(time.Unix(0, s.checked.Load())) < time.Second {
+			return nil // no lock: this is every screening request's path
+		}
+		// Due for a check: one request makes it, the others do not wait
+		// for it (the index they read is at most a check behind).
+		if !s.refresh.TryLock() {
 			return nil
 		}
+	} else {
+		s.refresh.Lock()
 	}
-	s.refresh.Lock()
 	defer s.refresh.Unlock()
 	s.dirty.Store(false)
-	s.checked = time.Now()
+	s.checked.Store(time.Now().UnixNano())
 	lv, err := s.lists.WatchlistVersion(ctx)
 	if err != nil {
 		return err
 	}
-	if lv != s.listVer {
+	if lv != s.list.Load().ver {
 		entries, err := s.lists.AllEntries(ctx)
 		if err != nil {
 			return err
 		}
-		idx := watchlist.NewIndex(entries)
-		s.mu.Lock()
-		s.idx, s.entries, s.listVer = idx, entries, lv
-		s.mu.Unlock()
+		s.list.Store(&listState{idx: watchlist.NewIndex(entries), entries: entries, ver: lv})
 	}
 	if s.hub == nil {
 		return nil
 	}
-	hv, err := s.hub.Store().ObjectsVersion(ctx)
-	if err != nil {
-		return err
+	h := s.hubIdx.Load()
+	if h.ver < 0 || h.stale() {
+		return s.rebuildHub(ctx)
 	}
-	if hv == s.hubVer {
+	return s.updateHub(ctx, h)
+}
+
+// RebuildHub reads the hub's indicators anew into a fresh index, as the
+// first Refresh does.
+func (s *Screener) RebuildHub(ctx context.Context) error {
+	if s.hub == nil {
 		return nil
 	}
-	byKey, err := s.loadHub(ctx)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.hubByKey, s.hubVer = byKey, hv
-	s.mu.Unlock()
-	return nil
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	return s.rebuildHub(ctx)
 }
 
 // walletTypes are the object types of STIX patterns that name wallets:
@@ -182,23 +194,21 @@ func WalletAddresses(pattern string) []string {
 	return out
 }
 
-func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, error) {
-	cols, err := s.hub.Store().ListCollections(ctx)
-	if err != nil {
-		return nil, err
+// hubTypes are the object types the hub index reads.
+func hubTypes() []string {
+	ts := []string{"indicator"}
+	for t := range walletTypes {
+		ts = append(ts, t)
 	}
-	defaults := map[string]sharing.Level{}
-	for i := range cols {
-		defaults[cols[i].ID] = cols[i].Default()
-	}
-	byKey := map[string][]hubIndicator{}
-	add := func(o taxii.StoredObject, name, value string, labels []string) {
-		h := hubIndicator{collection: o.CollectionID, objectID: o.ID, name: name, value: value, labels: labels,
-			item: sharing.Item{Level: sharing.Effective(o.Level, defaults[o.CollectionID]), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}}
-		k := address.Key(value)
-		byKey[k] = append(byKey[k], h)
-	}
-	err = s.hub.Store().ScanLatest(ctx, "indicator", func(o taxii.StoredObject) error {
+	sort.Strings(ts)
+	return ts
+}
+
+// walletsOf returns the wallet addresses an object names, with the name and
+// labels its hits carry: an indicator's patterns, a wallet observable's
+// address. Revoked indicators and non-STIX patterns name none.
+func walletsOf(o *taxii.StoredObject) (name string, labels, values []string) {
+	if o.Type == "indicator" {
 		var ind struct {
 			Name    string   `json:"name"`
 			Pattern string   `json:"pattern"`
@@ -207,46 +217,263 @@ func (s *Screener) loadHub(ctx context.Context) (map[string][]hubIndicator, erro
 			Labels  []string `json:"labels"`
 		}
 		if json.Unmarshal(o.Raw, &ind) != nil || ind.Type != "stix" || ind.Revoked {
-			return nil
+			return "", nil, nil
 		}
-		for _, v := range WalletAddresses(ind.Pattern) {
-			add(o, ind.Name, v, ind.Labels)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return ind.Name, ind.Labels, WalletAddresses(ind.Pattern)
+	}
+	if !walletTypes[o.Type] {
+		return "", nil, nil
 	}
 	// Wallet observables (custom SCOs) name an address directly.
-	for typ := range walletTypes {
-		err = s.hub.Store().ScanLatest(ctx, typ, func(o taxii.StoredObject) error {
-			var w struct {
-				Address string `json:"address"`
-				Value   string `json:"value"`
-				Name    string `json:"name"`
+	var w struct {
+		Address string `json:"address"`
+		Value   string `json:"value"`
+		Name    string `json:"name"`
+	}
+	if json.Unmarshal(o.Raw, &w) != nil {
+		return "", nil, nil
+	}
+	v := w.Address
+	if v == "" {
+		v = w.Value
+	}
+	if v == "" {
+		return "", nil, nil
+	}
+	name = w.Name
+	if name == "" {
+		name = "wallet observable " + o.ID
+	}
+	return name, nil, []string{v}
+}
+
+// rebuildHub builds the hub index from every latest object.
+func (s *Screener) rebuildHub(ctx context.Context) error {
+	st := s.hub.Store()
+	// The counter first: what the scan reads is at least that new, and
+	// whatever it reads that is newer is applied again, to the same effect,
+	// by the next update.
+	v, err := st.ObjectsVersion(ctx)
+	if err != nil {
+		return err
+	}
+	h := newHubIndex(v)
+	h.building = true // not yet seen by readers: base is filled in place
+	if err := h.loadDefaults(ctx, st); err != nil {
+		return err
+	}
+	for _, typ := range hubTypes() {
+		err := st.ScanLatest(ctx, typ, func(o taxii.StoredObject) error {
+			def, err := h.defaultOf(ctx, st, o.CollectionID)
+			if err != nil {
+				return err
 			}
-			if json.Unmarshal(o.Raw, &w) != nil {
-				return nil
-			}
-			v := w.Address
-			if v == "" {
-				v = w.Value
-			}
-			if v != "" {
-				name := w.Name
-				if name == "" {
-					name = "wallet observable " + o.ID
-				}
-				add(o, name, v, nil)
-			}
+			h.apply(objKey{o.CollectionID, o.ID}, &o, def)
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return byKey, err
+	h.building = false
+	s.hubIdx.Store(h)
+	return nil
 }
+
+// updateHub applies the objects changed since h was last brought up to date.
+func (s *Screener) updateHub(ctx context.Context, h *hubIndex) error {
+	st := s.hub.Store()
+	v, err := st.ObjectsVersion(ctx)
+	if err != nil || v == h.ver {
+		return err
+	}
+	v, err = st.ObjectChanges(ctx, h.ver, hubTypes(), func(coll, id string, latest *taxii.StoredObject) error {
+		var def sharing.Level
+		if latest != nil {
+			var err error
+			if def, err = h.defaultOf(ctx, st, coll); err != nil {
+				return err
+			}
+		}
+		h.apply(objKey{coll, id}, latest, def)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	h.setVersion(v)
+	return nil
+}
+
+// objKey names an object on the hub.
+type objKey struct{ collection, id string }
+
+// hubIndex maps address keys to the hub indicators that name them, in two
+// layers: base, a plain map built by a full load and never changed after,
+// and changed, the addresses whose hits changed since (a sync.Map; a
+// deleted address holds an empty list). Readers look addresses up without
+// locks; one writer at a time (the Screener's refresh lock) applies
+// changes, each address's list of hits replaced whole, so that a reader
+// sees a hit as it was before a change or after it, never a mix. A
+// re-marked object's hits are replaced by the new ones in that one step.
+// When changed grows to a quarter of base, the next refresh loads anew.
+type hubIndex struct {
+	base    map[string][]hubIndicator
+	changed sync.Map // address key → []hubIndicator (never changed in place)
+	nChg    atomic.Int64
+	ver     int64 // the change counter value it is up to date with
+
+	// The writer's own state.
+	building bool                // base is being filled (by rebuildHub, before publication)
+	byObj    map[objKey][]string // address keys each object contributes to
+	defaults map[string]sharing.Level
+	verMu    sync.Mutex
+}
+
+func newHubIndex(ver int64) *hubIndex {
+	return &hubIndex{ver: ver, base: map[string][]hubIndicator{}, byObj: map[objKey][]string{}, defaults: map[string]sharing.Level{}}
+}
+
+func (h *hubIndex) setVersion(v int64) {
+	h.verMu.Lock()
+	h.ver = v
+	h.verMu.Unlock()
+}
+
+func (h *hubIndex) version() int64 {
+	h.verMu.Lock()
+	defer h.verMu.Unlock()
+	return h.ver
+}
+
+func (h *hubIndex) loadDefaults(ctx context.Context, st taxii.Store) error {
+	cols, err := st.ListCollections(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range cols {
+		h.defaults[cols[i].ID] = cols[i].Default()
+	}
+	return nil
+}
+
+// defaultOf returns the default level of a collection, reading the
+// collections again for one made since they were read. A collection still
+// unknown gets no default (AMBER applies), never the zero level, CLEAR.
+func (h *hubIndex) defaultOf(ctx context.Context, st taxii.Store, coll string) (sharing.Level, error) {
+	if d, ok := h.defaults[coll]; ok {
+		return d, nil
+	}
+	if err := h.loadDefaults(ctx, st); err != nil {
+		return sharing.Unmarked, err
+	}
+	if d, ok := h.defaults[coll]; ok {
+		return d, nil
+	}
+	return sharing.Unmarked, nil
+}
+
+func (h *hubIndex) lookup(key string) []hubIndicator {
+	if h.nChg.Load() > 0 {
+		if v, ok := h.changed.Load(key); ok {
+			return v.([]hubIndicator)
+		}
+	}
+	return h.base[key]
+}
+
+// each calls fn with every address key and its hits.
+func (h *hubIndex) each(fn func(key string, hs []hubIndicator)) {
+	h.changed.Range(func(k, v any) bool {
+		if hs := v.([]hubIndicator); len(hs) > 0 {
+			fn(k.(string), hs)
+		}
+		return true
+	})
+	for k, hs := range h.base {
+		if _, ok := h.changed.Load(k); !ok {
+			fn(k, hs)
+		}
+	}
+}
+
+// stale reports whether so much changed since the full load that loading
+// anew is due (lookups of changed addresses cost more than of base ones).
+func (h *hubIndex) stale() bool { return h.nChg.Load() > int64(len(h.base)/4+1000) }
+
+// apply makes the index hold what latest names for object k (nothing, when
+// latest is nil: the object is gone); def is its collection's default level.
+func (h *hubIndex) apply(k objKey, latest *taxii.StoredObject, def sharing.Level) {
+	var add map[string][]hubIndicator
+	var keys []string
+	if latest != nil {
+		name, labels, values := walletsOf(latest)
+		item := sharing.Item{Level: sharing.Effective(latest.Level, def), Owner: latest.AddedByOrg, Group: latest.Group, Recipients: latest.Recipients}
+		for _, v := range values {
+			ak := address.Key(v)
+			if add == nil {
+				add = map[string][]hubIndicator{}
+			}
+			if _, ok := add[ak]; !ok {
+				keys = append(keys, ak)
+			}
+			add[ak] = append(add[ak], hubIndicator{collection: k.collection, objectID: k.id, name: name, value: v, labels: labels, item: item})
+		}
+	}
+	old := h.byObj[k]
+	if len(old) == 0 && len(keys) == 0 {
+		return
+	}
+	touched := append(append([]string(nil), old...), keys...)
+	done := map[string]bool{}
+	for _, ak := range touched {
+		if done[ak] {
+			continue
+		}
+		done[ak] = true
+		cur := h.lookup(ak)
+		next := make([]hubIndicator, 0, len(cur)+len(add[ak]))
+		for _, hi := range cur {
+			if hi.collection != k.collection || hi.objectID != k.id {
+				next = append(next, hi)
+			}
+		}
+		next = append(next, add[ak]...)
+		switch {
+		case h.building && len(next) == 0:
+			delete(h.base, ak)
+		case h.building:
+			h.base[ak] = next
+		default:
+			if _, ok := h.changed.Swap(ak, next); !ok {
+				h.nChg.Add(1)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		delete(h.byObj, k)
+	} else {
+		h.byObj[k] = keys
+	}
+}
+
+// HubEntries lists the hub index, one line per hit in a fixed order: the
+// address key, where the indicator is, its name, value, labels and who may
+// read it. For tests and diagnostics.
+func (s *Screener) HubEntries() []string {
+	var out []string
+	s.hubIdx.Load().each(func(k string, hs []hubIndicator) {
+		for _, h := range hs {
+			out = append(out, fmt.Sprintf("%s %s/%s %q %q %v %v/%s/%s/%v", k, h.collection, h.objectID, h.name, h.value, h.labels,
+				h.item.Level, h.item.Owner, h.item.Group, h.item.Recipients))
+		}
+	})
+	sort.Strings(out)
+	return out
+}
+
+// HubVersion is the hub change counter value the index is up to date with.
+func (s *Screener) HubVersion() int64 { return s.hubIdx.Load().version() }
 
 // Reader is who screens, with the collections they may read.
 type Reader struct {
@@ -293,9 +520,7 @@ func (s *Screener) Screen(ctx context.Context, r *Reader, addrs []string) []Resu
 // ScreenLazy is Screen with the reader built only if a hub hit needs it.
 func (s *Screener) ScreenLazy(ctx context.Context, reader ReaderFunc, addrs []string) ([]Result, error) {
 	var r *Reader
-	s.mu.RLock()
-	idx, byKey := s.idx, s.hubByKey
-	s.mu.RUnlock()
+	idx, hub := s.list.Load().idx, s.hubIdx.Load()
 	out := make([]Result, len(addrs))
 	var buf []watchlist.Hit
 	for i, a := range addrs {
@@ -319,7 +544,7 @@ func (s *Screener) ScreenLazy(ctx context.Context, reader ReaderFunc, addrs []st
 			res.Hits = append(res.Hits, Hit{Source: string(h.Source), UID: h.UID, Name: h.Name, Type: h.Type, Programs: h.Programs,
 				Currency: h.Currency, Value: h.Value, TLP: "clear", Listed: dateOf(e.Listed), URL: url})
 		}
-		for _, h := range byKey[address.Key(a)] {
+		for _, h := range hub.lookup(address.Key(a)) {
 			if r == nil {
 				var err error
 				if r, err = reader(); err != nil {
@@ -345,9 +570,7 @@ func dateOf(t time.Time) string {
 
 // ScreenNames screens names of persons, entities and vessels.
 func (s *Screener) ScreenNames(names []string, opts watchlist.NameOptions) [][]watchlist.NameHit {
-	s.mu.RLock()
-	idx := s.idx
-	s.mu.RUnlock()
+	idx := s.list.Load().idx
 	out := make([][]watchlist.NameHit, len(names))
 	for i, n := range names {
 		out[i] = idx.ScreenName(n, opts)

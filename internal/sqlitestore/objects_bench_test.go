@@ -13,10 +13,10 @@ import (
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
-// BenchmarkObjectsPage reads 1,000-object pages of a 20,000-object collection
+// BenchmarkObjectsPageAndSearch reads 1,000-object pages of a 20,000-object collection
 // through the store's visibility filter, as the owner and as a granted org,
 // and searches it by text (a page of 100 and the count of all matches).
-func BenchmarkObjectsPage(b *testing.B) {
+func BenchmarkObjectsPageAndSearch(b *testing.B) {
 	ctx := context.Background()
 	db, err := sqlitestore.Open(ctx, b.TempDir())
 	if err != nil {

@@ -151,7 +151,12 @@ func (s *DB) ListKeys(ctx context.Context, orgID string) ([]identity.Key, error)
 }
 
 func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
 	if err != nil {
 		return err
 	}
@@ -162,7 +167,16 @@ func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	if n == 0 {
 		return errs.E(errs.NotFound, "no key with id %q", id)
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, `UPDATE change_counters SET value = value + 1 WHERE name = 'api_keys'`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *DB) KeysVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM change_counters WHERE name = 'api_keys'`).Scan(&v)
+	return v, err
 }
 
 func (s *DB) TouchKey(ctx context.Context, id string, at time.Time) error {

@@ -39,6 +39,7 @@ type Dialect struct {
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
+	stmts   stmtCache
 }
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
@@ -174,7 +175,10 @@ func (s *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // SQL exposes the handle for adapters and tests.
 func (s *DB) SQL() *sql.DB { return s.db }

@@ -238,6 +238,12 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			}
 		}
 	}
+	var change int64
+	if len(rowsToAdd) > 0 {
+		if change, err = bumpObjectsCounter(ctx, tx); err != nil {
+			return time.Time{}, nil, err
+		}
+	}
 	// Sightings record who shared what they sight, so that it may read them.
 	owners := map[string]string{}
 	for _, r := range rowsToAdd {
@@ -254,12 +260,12 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			owners[ref] = owner
 		}
 	}
-	const cols = 18
+	const cols = 19
 	const perStmt = 200
 	for start := 0; start < len(rowsToAdd); start += perStmt {
 		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, has_object_refs, search_text, raw) VALUES `)
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, has_object_refs, search_text, raw, changed) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, r := range chunk {
 			if i > 0 {
@@ -268,7 +274,7 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
 				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf],
-				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw))
+				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw), change)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
@@ -367,14 +373,14 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 		limit = 1000
 	}
 	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+objectCols+`
+	rows, err := s.query(ctx, `SELECT `+pageCols+`
 		FROM stix_objects WHERE `+strings.Join(where, " AND ")+` ORDER BY date_added, seq LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
-	out := make([]taxii.StoredObject, 0, min(limit, 1024))
-	var sc objectScanner
+	out := make([]taxii.StoredObject, 0, min(limit+1, 1024))
+	sc := objectScanner{collection: collectionID}
 	for rows.Next() {
 		o, err := sc.scan(rows)
 		if err != nil {
@@ -391,12 +397,18 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 	return out, false, nil
 }
 
-const objectCols = `seq, collection_id, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, sighted_owner, raw`
+const objectCols = `collection_id, ` + pageCols
 
-// objectScanner reads object rows; the raw bytes of a whole page share one
-// growing buffer instead of an allocation each.
+// pageCols are the columns of a page, whose collection is known.
+const pageCols = `seq, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, sighted_owner, raw`
+
+// objectScanner reads object rows. The raw bytes of a whole page share one
+// growing buffer instead of an allocation each, and rows with the same
+// markings share one slice of them.
 type objectScanner struct {
-	arena []byte
+	collection string // "": the rows carry collection_id
+	arena      []byte
+	markings   map[string][]string
 }
 
 func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
@@ -405,7 +417,16 @@ func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
 	var markings, recipients string
 	var raw sql.RawBytes
 	var level int
-	if err := rows.Scan(&o.Seq, &o.CollectionID, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw); err != nil {
+	var err error
+	// The driver hands text columns over as strings it allocated: scanning
+	// into strings keeps them without another copy.
+	if sc.collection != "" {
+		o.CollectionID = sc.collection
+		err = rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw)
+	} else {
+		err = rows.Scan(&o.CollectionID, &o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw)
+	}
+	if err != nil {
 		return o, err
 	}
 	if cap(sc.arena)-len(sc.arena) < len(raw) {
@@ -417,7 +438,19 @@ func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
 	o.Level = sharing.Level(level)
 	o.Version, o.DateAdded = fromMicros(version), fromMicros(added)
 	if markings != "" {
-		o.Markings = strings.Split(markings, ",")
+		// Shared by the rows with the same markings: read-only, as every
+		// StoredObject's fields are to its readers.
+		ms, ok := sc.markings[markings]
+		if !ok {
+			ms = strings.Split(markings, ",")
+			if sc.markings == nil {
+				sc.markings = map[string][]string{}
+			}
+			if len(sc.markings) < 1024 {
+				sc.markings[markings] = ms
+			}
+		}
+		o.Markings = ms[:len(ms):len(ms)]
 	}
 	if recipients != "" {
 		for _, r := range strings.Split(strings.Trim(recipients, ","), ",") {
@@ -448,10 +481,93 @@ func (s *DB) ScanLatest(ctx context.Context, typ string, fn func(o taxii.StoredO
 	return rows.Err()
 }
 
+// bumpObjectsCounter raises the hub's change counter in tx and returns its
+// new value. The row stays locked until tx ends, so that concurrent writers
+// (other replicas too) take values in the order they commit: a reader who
+// sees value v has every change up to v committed.
+func bumpObjectsCounter(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `UPDATE change_counters SET value = value + 1 WHERE name = 'stix_objects' RETURNING value`).Scan(&v)
+	return v, err
+}
+
 func (s *DB) ObjectsVersion(ctx context.Context) (int64, error) {
-	var n, max int64
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM stix_objects`).Scan(&n, &max)
-	return n*1_000_000_007 + max, err
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM change_counters WHERE name = 'stix_objects'`).Scan(&v)
+	return v, err
+}
+
+func (s *DB) ObjectChanges(ctx context.Context, since int64, types []string, fn func(collectionID, objectID string, latest *taxii.StoredObject) error) (int64, error) {
+	// The counter first: every change up to it is committed, so the rows
+	// read next hold them all (and perhaps later ones, read again next time).
+	now, err := s.ObjectsVersion(ctx)
+	if err != nil || now == since || len(types) == 0 {
+		return now, err
+	}
+	args := []any{since}
+	ph := make([]string, len(types))
+	for i, t := range types {
+		args = append(args, t)
+		ph[i] = "$" + strconv.Itoa(i+2)
+	}
+	in := strings.Join(ph, ", ")
+	// UNION ALL, made distinct here: with UNION, SQLite merges the two
+	// sides in key order and walks the whole table's key index to do so.
+	rows, err := s.db.QueryContext(ctx, `SELECT collection_id, object_id FROM stix_objects WHERE changed > $1 AND type IN (`+in+`)
+		UNION ALL SELECT collection_id, object_id FROM stix_deletions WHERE changed > $1 AND type IN (`+in+`)`, args...)
+	if err != nil {
+		return 0, err
+	}
+	type key struct{ coll, id string }
+	var keys []key
+	seen := map[key]bool{}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.coll, &k.id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	// Then the latest version of each, by object id in batches.
+	var sc objectScanner
+	for start := 0; start < len(keys); start += 500 {
+		batch := keys[start:min(start+500, len(keys))]
+		latest := make(map[key]*taxii.StoredObject, len(batch))
+		args := make([]any, len(batch))
+		for i, k := range batch {
+			args[i] = k.id
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+objectCols+` FROM stix_objects WHERE is_latest AND object_id IN (`+s.placeholders(1, len(batch))+`)`, args...)
+		if err != nil {
+			return 0, err
+		}
+		for rows.Next() {
+			o, err := sc.scan(rows)
+			if err != nil {
+				rows.Close()
+				return 0, err
+			}
+			latest[key{o.CollectionID, o.ID}] = &o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		for _, k := range batch {
+			if err := fn(k.coll, k.id, latest[k]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return now, nil
 }
 
 func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q *taxii.Query, onlyAddedBy string) (int, error) {
@@ -482,6 +598,17 @@ func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q 
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, err
+	}
+	if n > 0 {
+		change, err := bumpObjectsCounter(ctx, tx)
+		if err != nil {
+			return 0, err
+		}
+		typ, _, _ := strings.Cut(objectID, "--")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stix_deletions (changed, collection_id, object_id, type) VALUES ($1, $2, $3, $4)`,
+			change, collectionID, objectID, typ); err != nil {
+			return 0, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET
 		is_latest = (version = (SELECT MAX(version) FROM stix_objects s2 WHERE s2.collection_id = $1 AND s2.object_id = $2)),

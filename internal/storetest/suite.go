@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 		{"Users", testUsers},
 		{"Keys", testKeys},
 		{"Authenticate", testAuthenticate},
+		{"RevokeAcrossReplicas", testRevokeAcrossReplicas},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"WatchlistImports", testWatchlistImports},
 	}
@@ -47,6 +48,8 @@ func Run(t *testing.T, h Harness) {
 	tests = append(tests, tagsTests()...)
 	tests = append(tests, alertTests()...)
 	tests = append(tests, webhookTests()...)
+	tests = append(tests, changesTests()...)
+	tests = append(tests, hubIndexTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
 	}
@@ -343,5 +346,47 @@ func testConcurrentWrites(t *testing.T, h Harness) {
 	list, err := db.ListOrgs(ctx)
 	if err != nil || len(list) != n {
 		t.Fatalf("after %d concurrent creates: %d orgs, %v", n, len(list), err)
+	}
+}
+
+// testRevokeAcrossReplicas: a key revoked through one replica is refused by
+// another that had it cached (for an hour) once RevocationCheck has passed.
+func testRevokeAcrossReplicas(t *testing.T, h Harness) {
+	ctx := context.Background()
+	loc := h.New(t)
+	a, b := open(t, h, loc), open(t, h, loc)
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	sa, sb := identity.NewService(a, time.Hour, now), identity.NewService(b, time.Hour, now)
+	if _, err := sa.CreateOrg(ctx, "exchange", "Exchange", false); err != nil {
+		t.Fatal(err)
+	}
+	k, tok, err := sa.CreateKey(ctx, identity.KeyRequest{Org: "exchange", Role: identity.RoleReader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, err := sa.CreateKey(ctx, identity.KeyRequest{Org: "exchange", Role: identity.RoleReader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*identity.Service{sa, sb} {
+		for _, tk := range []string{tok, other} {
+			if _, err := s.Authenticate(ctx, tk); err != nil {
+				t.Fatalf("before revocation: %v", err)
+			}
+		}
+	}
+	if err := sa.RevokeKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sa.Authenticate(ctx, tok); errs.CodeOf(err) != errs.Unauthorized {
+		t.Fatalf("the revoking replica accepts the revoked key: %v", err)
+	}
+	clock = clock.Add(identity.RevocationCheck)
+	if _, err := sb.Authenticate(ctx, tok); errs.CodeOf(err) != errs.Unauthorized {
+		t.Fatalf("another replica accepts the revoked key %s after it was revoked: %v", identity.RevocationCheck, err)
+	}
+	if _, err := sb.Authenticate(ctx, other); err != nil {
+		t.Fatalf("another key, not revoked, refused: %v", err)
 	}
 }

@@ -147,3 +147,11 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendTimeIsFormatTime(t *testing.T) {
+	for _, ts := range []time.Time{time.Unix(0, 0), time.UnixMilli(1740096000123), time.UnixMicro(1740096000123456), time.Date(2025, 2, 21, 1, 2, 3, 999_000_000, time.FixedZone("x", 3600))} {
+		if got, want := string(AppendTime([]byte("x"), ts)), "x"+FormatTime(ts); got != want {
+			t.Errorf("AppendTime(%v) = %q, want %q", ts, got, want)
+		}
+	}
+}

@@ -146,8 +146,16 @@ type Store interface {
 	// in every collection (no visibility filter: for building indexes that
 	// apply the sharing rule themselves).
 	ScanLatest(ctx context.Context, typ string, fn func(o StoredObject) error) error
-	// ObjectsVersion changes whenever objects are added or deleted.
+	// ObjectsVersion is the hub's change counter: it grows by one with every
+	// committed transaction that adds or deletes objects, on every replica
+	// alike, and costs O(1) to read.
 	ObjectsVersion(ctx context.Context) (int64, error)
+	// ObjectChanges calls fn once for every object of one of types added,
+	// re-versioned or deleted after the counter value since, with its latest
+	// version now (nil when none is left), and returns the counter value the
+	// calls are complete up to. An object may be reported again by the next
+	// call; applying fn's answers in turn is idempotent.
+	ObjectChanges(ctx context.Context, since int64, types []string, fn func(collectionID, objectID string, latest *StoredObject) error) (int64, error)
 	// DeleteObject deletes the versions of an object that q matches (only
 	// those added by onlyAddedBy, unless it is "") and returns how many.
 	DeleteObject(ctx context.Context, collectionID, objectID string, q *Query, onlyAddedBy string) (int, error)
@@ -226,4 +234,13 @@ type Searcher interface {
 	SearchObjects(ctx context.Context, s *Search, afterSeq int64, v *Visibility) ([]StoredObject, bool, error)
 	// CountObjects counts what SearchObjects would return over all pages.
 	CountObjects(ctx context.Context, s *Search, v *Visibility) (int, error)
+}
+
+// AppendTime appends t as FormatTime writes it.
+func AppendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	}
+	return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 }

@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps prepared statements of hot queries by their text: SQLite
+// parses and plans a statement each time it is prepared, which for the
+// TAXII page query (visibility rule and all) cost a sixth of serving a
+// page. The number of distinct texts is bounded by maxStmts; queries past
+// it run unprepared.
+type stmtCache struct {
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+const maxStmts = 256
+
+// query runs q through a cached prepared statement.
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	c := &s.stmts
+	c.mu.RLock()
+	st := c.m[q]
+	c.mu.RUnlock()
+	if st == nil {
+		c.mu.Lock()
+		if st = c.m[q]; st == nil && len(c.m) < maxStmts {
+			var err error
+			if st, err = s.db.PrepareContext(ctx, q); err != nil {
+				c.mu.Unlock()
+				return nil, err
+			}
+			if c.m == nil {
+				c.m = map[string]*sql.Stmt{}
+			}
+			c.m[q] = st
+		}
+		c.mu.Unlock()
+		if st == nil {
+			return s.db.QueryContext(ctx, q, args...)
+		}
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
+}
