@@ -11,8 +11,10 @@
 //   - Recorder: appends entries by group commit: a flush starts as soon as
 //     an entry is queued and takes everything that arrived while the
 //     previous flush ran, so one commit serves many concurrent requests and
-//     no timer delays anyone. RecordSync returns once the entry is stored,
-//     so that a request's entry is durable before its response is sent.
+//     no timer delays anyone who waits. RecordSync returns once the entry
+//     is stored, so that a request's entry is durable before its response
+//     is sent; Record's entries, which nobody waits for, ride along with
+//     the next such commit or are committed within Linger.
 package audit
 
 import (
@@ -211,21 +213,47 @@ func (r *Recorder) RecordSync(ctx context.Context, e Entry) error {
 	}
 }
 
+// Linger bounds how long an entry nobody waits for stays in memory before
+// its commit: such entries ride along with the next commit someone waits
+// for, or are committed Linger after the first of them was queued. Without
+// it, a steady stream of them (key uses of CLEAR reads) would keep a
+// synced commit running back to back.
+const Linger = 50 * time.Millisecond
+
 func (r *Recorder) run() {
 	defer close(r.done)
 	batch := make([]queued, 0, 64)
 	entries := make([]Entry, 0, 64)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		q, ok := <-r.in
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], q)
+		waited := q.stored != nil
+		if !waited {
+			timer.Reset(Linger)
+		}
 		// Everything that queued up while the last commit ran goes into
-		// this one.
+		// this one; entries nobody waits for linger for company.
 		closed := false
 	more:
 		for len(batch) < maxBatch {
+			if waited {
+				select {
+				case q, ok := <-r.in:
+					if !ok {
+						closed = true
+						break more
+					}
+					batch = append(batch, q)
+				default:
+					break more
+				}
+				continue
+			}
 			select {
 			case q, ok := <-r.in:
 				if !ok {
@@ -233,10 +261,12 @@ func (r *Recorder) run() {
 					break more
 				}
 				batch = append(batch, q)
-			default:
+				waited = q.stored != nil
+			case <-timer.C:
 				break more
 			}
 		}
+		timer.Stop()
 		entries = entries[:0]
 		for _, q := range batch {
 			entries = append(entries, q.e)
