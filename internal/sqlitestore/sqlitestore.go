@@ -39,6 +39,9 @@ var Dialect = sqlstore.Dialect{
 	},
 }
 
+// MaxIdleConns is how many connections the store keeps open between uses.
+const MaxIdleConns = 32
+
 // Open opens (creating if needed) the store in dir and migrates it.
 func Open(ctx context.Context, dir string) (*sqlstore.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -58,6 +61,11 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	// Keep connections open: database/sql keeps 2 idle by default, so with
+	// more concurrent requests than that each request opened a connection
+	// (file, pragmas, the schema parsed again) and prepared its statements
+	// anew. WAL lets readers run beside the one writer.
+	db.SetMaxIdleConns(MaxIdleConns)
 	s, err := sqlstore.Open(ctx, db, Dialect)
 	if err != nil {
 		db.Close()
