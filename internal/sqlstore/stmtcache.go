@@ -18,31 +18,55 @@ type stmtCache struct {
 
 const maxStmts = 256
 
-// query runs q through a cached prepared statement.
-func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+// stmt returns the cached prepared statement of q, or nil when the cache
+// is full.
+func (s *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	c := &s.stmts
 	c.mu.RLock()
 	st := c.m[q]
 	c.mu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st = c.m[q]; st == nil && len(c.m) < maxStmts {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		c.m[q] = st
+	}
+	return st, nil
+}
+
+// query runs q through a cached prepared statement.
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	if st == nil {
-		c.mu.Lock()
-		if st = c.m[q]; st == nil && len(c.m) < maxStmts {
-			var err error
-			if st, err = s.db.PrepareContext(ctx, q); err != nil {
-				c.mu.Unlock()
-				return nil, err
-			}
-			if c.m == nil {
-				c.m = map[string]*sql.Stmt{}
-			}
-			c.m[q] = st
-		}
-		c.mu.Unlock()
-		if st == nil {
-			return s.db.QueryContext(ctx, q, args...)
-		}
+		return s.db.QueryContext(ctx, q, args...)
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// txExec runs q in tx through a cached prepared statement: the many-row
+// INSERTs of an import have one text per chunk size, and SQLite's parse of
+// thousands of placeholders costs more than the insert of small rows.
+func (s *DB) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return tx.ExecContext(ctx, q, args...)
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 func (c *stmtCache) close() {

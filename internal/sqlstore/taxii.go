@@ -276,7 +276,11 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf],
 				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw), change)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		exec := tx.ExecContext
+		if len(chunk) == perStmt { // one text: keep it prepared (shorter chunks vary, and would fill the cache)
+			exec = func(ctx context.Context, q string, args ...any) (sql.Result, error) { return s.txExec(ctx, tx, q, args...) }
+		}
+		if _, err := exec(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
