@@ -278,7 +278,9 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 		}
 		exec := tx.ExecContext
 		if len(chunk) == perStmt { // one text: keep it prepared (shorter chunks vary, and would fill the cache)
-			exec = func(ctx context.Context, q string, args ...any) (sql.Result, error) { return s.txExec(ctx, tx, q, args...) }
+			exec = func(ctx context.Context, q string, args ...any) (sql.Result, error) {
+				return s.txExec(ctx, tx, q, args...)
+			}
 		}
 		if _, err := exec(ctx, q.String(), args...); err != nil {
 			return time.Time{}, nil, err
