@@ -55,7 +55,13 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
 			args = append(args, e.Seq, e.Time.UnixMicro(), e.Actor, e.OrgID, e.Action, e.Target, e.Status, e.Detail, e.Prev, e.Hash)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		var err error
+		if len(chunk) == 100 { // one text: keep it prepared
+			_, err = s.txExec(ctx, tx, q.String(), args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q.String(), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
