@@ -6,15 +6,16 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 func TestSender(t *testing.T) {
 	ctx := context.Background()
-	var hits int
+	var hits atomic.Int64 // the slow handler still runs after its client gave up
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits++
+		hits.Add(1)
 		switch r.URL.Path {
 		case "/redirect":
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
@@ -37,8 +38,8 @@ func TestSender(t *testing.T) {
 	if st, ex, err := s.Send(ctx, srv.URL+"/redirect", nil, nil); err != nil || st != 307 || !strings.Contains(ex, "redirect refused") {
 		t.Fatalf("redirect: %d %q %v", st, ex, err)
 	}
-	if hits != 2 {
-		t.Fatalf("the redirect was followed: %d requests", hits)
+	if hits.Load() != 2 {
+		t.Fatalf("the redirect was followed: %d requests", hits.Load())
 	}
 	if st, ex, err := s.Send(ctx, srv.URL+"/big", nil, nil); err != nil || st != 500 || len(ex) > MaxExcerpt {
 		t.Fatalf("big answer: %d, %d bytes kept, %v", st, len(ex), err)
@@ -47,9 +48,9 @@ func TestSender(t *testing.T) {
 		t.Fatalf("slow: %v", err)
 	}
 	// Without allowPrivate, loopback is refused before anything is sent.
-	before := hits
-	if _, _, err := New(time.Second, false).Send(ctx, srv.URL+"/ok", nil, nil); err == nil || !strings.Contains(err.Error(), "not a public address") || hits != before {
-		t.Fatalf("loopback without allowPrivate: %v (hits %d -> %d)", err, before, hits)
+	before := hits.Load()
+	if _, _, err := New(time.Second, false).Send(ctx, srv.URL+"/ok", nil, nil); err == nil || !strings.Contains(err.Error(), "not a public address") || hits.Load() != before {
+		t.Fatalf("loopback without allowPrivate: %v (hits %d -> %d)", err, before, hits.Load())
 	}
 	for addr, want := range map[string]bool{"8.8.8.8": true, "127.0.0.1": false, "10.1.2.3": false, "192.168.0.1": false, "169.254.169.254": false, "::1": false, "fd00::1": false, "100.64.0.1": false, "0.0.0.0": false, "::ffff:127.0.0.1": false, "2001:4860:4860::8888": true} {
 		if got := public(netip.MustParseAddr(addr)); got != want {
