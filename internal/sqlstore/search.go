@@ -55,23 +55,7 @@ func (s *DB) SearchObjects(ctx context.Context, f *taxii.Search, afterSeq int64,
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	var out []taxii.StoredObject
-	var sc objectScanner
-	for rows.Next() {
-		o, err := sc.scan(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return scanPage(rows, &objectScanner{}, limit)
 }
 
 func (s *DB) CountObjects(ctx context.Context, f *taxii.Search, v *taxii.Visibility) (int, error) {

@@ -384,9 +384,14 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 	if err != nil {
 		return nil, false, err
 	}
+	return scanPage(rows, &objectScanner{collection: collectionID}, limit)
+}
+
+// scanPage reads up to limit+1 object rows and closes them: the page, and
+// whether a row beyond it says more follow.
+func scanPage(rows *sql.Rows, sc *objectScanner, limit int) ([]taxii.StoredObject, bool, error) {
 	defer rows.Close()
 	out := make([]taxii.StoredObject, 0, min(limit+1, 1024))
-	sc := objectScanner{collection: collectionID}
 	for rows.Next() {
 		o, err := sc.scan(rows)
 		if err != nil {
