@@ -28,7 +28,7 @@ type pushReport struct {
 	Sent       int            `json:"sent"`
 	Succeeded  int            `json:"succeeded"`
 	Failed     int            `json:"failed"`
-	Withheld   map[string]int `json:"withheld"` // counts by TLP level (or "sharing group"), never content
+	Withheld   map[string]int `json:"withheld"` // counts by TLP level, "sharing group" or "points at withheld objects"; never content
 	Total      int64          `json:"total_sent"`
 }
 

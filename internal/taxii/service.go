@@ -352,74 +352,18 @@ func (s *Service) Object(ctx context.Context, p *identity.Principal, collectionI
 // AMBER+STRICT or RED. Properties under narrower granular markings are
 // removed as for a reader of the destination organization.
 func (s *Service) Export(ctx context.Context, collectionID string, dst sharing.Destination) ([]json.RawMessage, error) {
-	c, err := s.store.Collection(ctx, collectionID)
-	if err != nil {
-		return nil, err
-	}
-	grants, err := s.store.Grants(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	var dstGroups map[string]bool
-	if dst.OrgID != "" && s.o.Directory != nil {
-		gs, err := s.o.Directory.GroupsOf(ctx, dst.OrgID)
-		if err != nil {
-			return nil, err
-		}
-		dstGroups = map[string]bool{}
-		for _, g := range gs {
-			dstGroups[g] = true
-		}
-	}
-	readsCollection := dst.OrgID != "" && dst.OrgID == c.OwnerOrgID
-	for _, g := range grants {
-		readsCollection = readsCollection || (g.OrgID == dst.OrgID && g.CanRead)
-	}
-	if c.ShareGroup != "" && dst.OrgID != c.OwnerOrgID && !dstGroups[c.ShareGroup] {
-		readsCollection = false
-	}
-	reader := sharing.Reader{OrgID: dst.OrgID, Anonymous: dst.OrgID == "", Groups: dstGroups}
-	// object_refs keep only what the destination could read on this hub.
-	dstView := &Visibility{Anonymous: reader.Anonymous, AnyCollection: reader.Anonymous, OrgID: dst.OrgID, Default: c.Default()}
-	for g := range dstGroups {
-		dstView.Groups = append(dstView.Groups, g)
-	}
 	var out []json.RawMessage
-	q := &Query{Limit: s.o.MaxPage}
 	var after *Position
 	for {
-		page, more, err := s.store.Objects(ctx, c.ID, q, after, &Visibility{All: true})
+		page, err := s.ExportPage(ctx, collectionID, dst, after, s.o.MaxPage)
 		if err != nil {
 			return nil, err
 		}
-		var last StoredObject
-		if len(page) > 0 {
-			last = page[len(page)-1]
-		}
-		objs, err := s.stripRefs(ctx, dstView, page, true)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range objs {
-			it := sharing.Item{Level: sharing.Effective(o.Level, c.Default()), Owner: o.AddedByOrg, Group: o.Group, Recipients: o.Recipients}
-			if it.Group != "" && !dstGroups[it.Group] && dst.OrgID != it.Owner {
-				continue // a group restriction narrows every level
-			}
-			shared := func(string) bool {
-				if it.Group != "" {
-					return dstGroups[it.Group]
-				}
-				return readsCollection
-			}
-			if !sharing.MayLeave(it, dst, shared) {
-				continue
-			}
-			out = append(out, redactGranular(o.Raw, reader, it))
-		}
-		if !more || len(page) == 0 {
+		out = append(out, page.Objects...)
+		if !page.More || page.Next == nil {
 			return out, nil
 		}
-		after = &Position{DateAdded: last.DateAdded, Seq: last.Seq}
+		after = page.Next
 	}
 }
 
