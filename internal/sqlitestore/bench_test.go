@@ -13,6 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/sharing"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
+	"github.com/trawlhq/trawl/internal/sqlstore"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -21,20 +22,7 @@ import (
 // the query), the store's part of serving a TAXII page.
 func BenchmarkObjectsPage(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlitestore.Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for _, o := range []string{"org_a", "org_b"} {
-		if err := db.CreateOrg(ctx, &identity.Org{ID: o, Name: o[4:] + "org", Title: o, CreatedAt: time.Now()}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c := &taxii.Collection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Title: "bench", OwnerOrgID: "org_a", DefaultTLP: "amber", CreatedAt: time.Now()}
-	if err := db.CreateCollection(ctx, c); err != nil {
-		b.Fatal(err)
-	}
+	db, c := benchHub(b)
 	for base := 0; base < 20_000; base += 1000 {
 		objs := make([]taxii.NewObject, 1000)
 		for i := range objs {
@@ -149,4 +137,25 @@ func BenchmarkHubIndex(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchHub opens a store in a temporary directory with two organizations,
+// org_a and org_b, and an AMBER collection owned by org_a.
+func benchHub(b *testing.B) (*sqlstore.DB, *taxii.Collection) {
+	ctx := context.Background()
+	db, err := sqlitestore.Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	for _, o := range []string{"org_a", "org_b"} {
+		if err := db.CreateOrg(ctx, &identity.Org{ID: o, Name: o[4:] + "org", Title: o, CreatedAt: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := &taxii.Collection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Title: "bench", OwnerOrgID: "org_a", DefaultTLP: "amber", CreatedAt: time.Now()}
+	if err := db.CreateCollection(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	return db, c
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawlhq/trawl/internal/identity"
-	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -18,20 +16,7 @@ import (
 // and searches it by text (a page of 100 and the count of all matches).
 func BenchmarkObjectsPageAndSearch(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlitestore.Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for _, o := range []string{"org_a", "org_b"} {
-		if err := db.CreateOrg(ctx, &identity.Org{ID: o, Name: o[4:] + "x", Title: o, CreatedAt: time.Now()}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c := &taxii.Collection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Title: "c", OwnerOrgID: "org_a", DefaultTLP: "amber", CreatedAt: time.Now()}
-	if err := db.CreateCollection(ctx, c); err != nil {
-		b.Fatal(err)
-	}
+	db, c := benchHub(b)
 	db.SetGrant(ctx, taxii.Grant{CollectionID: c.ID, OrgID: "org_b", CanRead: true})
 	for k := range 20 {
 		var objs []taxii.NewObject
