@@ -120,13 +120,13 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	res, err := s.opts.Screener.ScreenLazy(r.Context(), rd, []string{a})
+	res, err := s.opts.Screener.HitsLazy(r.Context(), rd, a)
 	if err != nil {
 		return err
 	}
-	auditScreenReads(r, res)
+	auditScreenReads(r, []screening.Result{res})
 	var buf [512]byte
-	writeJSONBytes(w, http.StatusOK, appendIdentifications(buf[:0], screening.Identifications(res[0])))
+	writeJSONBytes(w, http.StatusOK, appendIdentifications(buf[:0], screening.Identifications(res)))
 	return nil
 }
 

@@ -519,6 +519,22 @@ func (s *Screener) Screen(ctx context.Context, r *Reader, addrs []string) []Resu
 
 // ScreenLazy is Screen with the reader built only if a hub hit needs it.
 func (s *Screener) ScreenLazy(ctx context.Context, reader ReaderFunc, addrs []string) ([]Result, error) {
+	return s.screen(reader, addrs, true)
+}
+
+// HitsLazy is ScreenLazy without telling the address's chain and format
+// (Valid, Chains and Error stay empty): for answers that name only the
+// listings, such as the Chainalysis-compatible one, which it spares the
+// format parsers (an EIP-55 Keccak hash of every EVM address among them).
+func (s *Screener) HitsLazy(ctx context.Context, reader ReaderFunc, addr string) (Result, error) {
+	res, err := s.screen(reader, []string{addr}, false)
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+func (s *Screener) screen(reader ReaderFunc, addrs []string, detect bool) ([]Result, error) {
 	var r *Reader
 	idx, hub := s.list.Load().idx, s.hubIdx.Load()
 	out := make([]Result, len(addrs))
@@ -526,13 +542,15 @@ func (s *Screener) ScreenLazy(ctx context.Context, reader ReaderFunc, addrs []st
 	for i, a := range addrs {
 		a = strings.TrimSpace(a)
 		res := Result{Address: a, Hits: []Hit{}}
-		if found := address.Detect(a); len(found) > 0 {
-			res.Valid = true
-			for _, f := range found {
-				res.Chains = append(res.Chains, f.Chain)
+		if detect {
+			if found := address.Detect(a); len(found) > 0 {
+				res.Valid = true
+				for _, f := range found {
+					res.Chains = append(res.Chains, f.Chain)
+				}
+			} else if _, err := address.Parse(a, ""); err != nil {
+				res.Error = strings.TrimPrefix(err.Error(), "address: ")
 			}
-		} else if _, err := address.Parse(a, ""); err != nil {
-			res.Error = strings.TrimPrefix(err.Error(), "address: ")
 		}
 		buf = idx.LookupAppend(buf[:0], a)
 		for _, h := range buf {
