@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trawlhq/trawl/internal/sqlitestore"
+	"github.com/trawlhq/trawl/internal/sqlstore"
 )
 
 // TestAuditLog: every key use and admin action lands in the hash chain,
@@ -60,7 +61,21 @@ func TestAuditLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3`); err != nil {
+	// The block that holds entry 3, with that entry's actor changed.
+	var first int64
+	var block []byte
+	if err := db.SQL().QueryRow(`SELECT first_seq, entries FROM audit_blocks WHERE first_seq <= 3 ORDER BY first_seq DESC LIMIT 1`).Scan(&first, &block); err != nil {
+		t.Fatal(err)
+	}
+	es, err := sqlstore.DecodeAuditBlock(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es[3-first].Actor = "someone-else"
+	if block, err = sqlstore.EncodeAuditBlock(es); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`UPDATE audit_blocks SET entries = $1 WHERE first_seq = $2`, block, first); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

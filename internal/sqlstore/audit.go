@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/trawlhq/trawl/internal/audit"
@@ -25,6 +27,9 @@ func (s *DB) AppendAudit(ctx context.Context, entries []audit.Entry) error {
 }
 
 func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -35,40 +40,40 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET appends = appends + 1 WHERE id = 1`); err != nil {
 		return err
 	}
-	var lastSeq int64
-	var lastHash string
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	lastSeq, lastHash, err := auditHead(ctx, tx)
+	if err != nil {
 		return err
 	}
 	audit.Chain(lastSeq, lastHash, entries)
-	const cols = 10
-	for start := 0; start < len(entries); start += 100 {
-		chunk := entries[start:min(start+100, len(entries))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES `)
-		args := make([]any, 0, len(chunk)*cols)
-		for i, e := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
-			args = append(args, e.Seq, e.Time.UnixMicro(), e.Actor, e.OrgID, e.Action, e.Target, e.Status, e.Detail, e.Prev, e.Hash)
-		}
-		var err error
-		if len(chunk) == 100 { // one text: keep it prepared
-			_, err = s.txExec(ctx, tx, q.String(), args...)
-		} else {
-			_, err = tx.ExecContext(ctx, q.String(), args...)
-		}
-		if err != nil {
-			return err
-		}
+	block, err := EncodeAuditBlock(entries)
+	if err != nil {
+		return err
+	}
+	last := entries[len(entries)-1]
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`,
+		entries[0].Seq, last.Seq, last.Hash, block); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
 
+// auditHead returns the last entry's seq and hash: the last block's, or
+// the last row's of a log from before blocks.
+func auditHead(ctx context.Context, tx *sql.Tx) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := tx.QueryRowContext(ctx, `SELECT last_seq, last_hash FROM audit_blocks ORDER BY first_seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return seq, hash, err
+}
+
 func (s *DB) AuditRange(ctx context.Context, from int64, limit int) ([]audit.Entry, error) {
+	// The rows of a log from before blocks come first.
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash
 		FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, limit)
 	if err != nil {
@@ -85,5 +90,167 @@ func (s *DB) AuditRange(ctx context.Context, from int64, limit int) ([]audit.Ent
 		e.Time = fromMicros(at)
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(out) >= limit {
+		return out, nil
+	}
+	// Then the blocks, from the one that holds from. An entry of a
+	// tampered block may carry any seq: every decoded entry at or after
+	// from is returned, in stored order, for Verify to judge.
+	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, entries FROM audit_blocks
+		WHERE first_seq >= (SELECT COALESCE(MAX(first_seq), 0) FROM audit_blocks WHERE first_seq <= $1) ORDER BY first_seq`, from)
+	if err != nil {
+		return nil, err
+	}
+	defer blocks.Close()
+	for blocks.Next() && len(out) < limit {
+		var first int64
+		var b []byte
+		if err := blocks.Scan(&first, &b); err != nil {
+			return nil, err
+		}
+		es, err := DecodeAuditBlock(b)
+		if err != nil {
+			return nil, fmt.Errorf("audit block from entry %d: %w", first, err)
+		}
+		for _, e := range es {
+			if e.Seq >= from && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+	}
+	return out, blocks.Err()
 }
+
+// auditBlockFormat is the first byte of an encoded block.
+const auditBlockFormat = 1
+
+// EncodeAuditBlock encodes entries as one block: the format byte, the
+// count, then per entry its Seq, Time (µs) and Status as varints, its
+// Actor, OrgID, Action, Target and Detail as a uvarint length and the
+// bytes, and its Prev (none for the first entry of a log) and Hash as raw
+// SHA-256 digests. Entries are stored as given: the chain is checked by
+// audit.Verify on reading, as it is for rows.
+func EncodeAuditBlock(entries []audit.Entry) ([]byte, error) {
+	size := 8
+	for i := range entries {
+		e := &entries[i]
+		size += 8*binary.MaxVarintLen64 + len(e.Actor) + len(e.OrgID) + len(e.Action) + len(e.Target) + len(e.Detail) + 64
+	}
+	b := make([]byte, 0, size)
+	b = append(b, auditBlockFormat)
+	b = binary.AppendUvarint(b, uint64(len(entries)))
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	digest := func(seq int64, h string) error {
+		var d [32]byte
+		if n, err := hex.Decode(d[:], []byte(h)); err != nil || n != 32 || len(h) != 64 {
+			return fmt.Errorf("audit: entry %d has a hash that is no hex SHA-256 digest", seq)
+		}
+		b = append(b, d[:]...)
+		return nil
+	}
+	for i := range entries {
+		e := &entries[i]
+		b = binary.AppendVarint(b, e.Seq)
+		b = binary.AppendVarint(b, e.Time.UnixMicro())
+		b = binary.AppendVarint(b, int64(e.Status))
+		str(e.Actor)
+		str(e.OrgID)
+		str(e.Action)
+		str(e.Target)
+		str(e.Detail)
+		if e.Prev == "" {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			if err := digest(e.Seq, e.Prev); err != nil {
+				return nil, err
+			}
+		}
+		if err := digest(e.Seq, e.Hash); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// DecodeAuditBlock is EncodeAuditBlock's inverse; it fails on bytes that
+// are not a whole block.
+func DecodeAuditBlock(b []byte) ([]audit.Entry, error) {
+	bad := errors.New("not a valid audit block")
+	if len(b) == 0 || b[0] != auditBlockFormat {
+		return nil, bad
+	}
+	r := blockReader{b: b[1:]}
+	count := r.uvarint()
+	// An entry takes at least 38 bytes: a larger count is corruption.
+	if r.bad || count == 0 || count > uint64(len(r.b))/38 {
+		return nil, bad
+	}
+	out := make([]audit.Entry, 0, count)
+	for range count {
+		var e audit.Entry
+		e.Seq = r.varint()
+		e.Time = fromMicros(r.varint())
+		e.Status = int(r.varint())
+		e.Actor, e.OrgID, e.Action, e.Target, e.Detail = r.str(), r.str(), r.str(), r.str(), r.str()
+		if flag := r.next(1); len(flag) == 1 && flag[0] == 1 {
+			e.Prev = hex.EncodeToString(r.next(32))
+		} else if len(flag) == 1 && flag[0] != 0 {
+			r.bad = true
+		}
+		e.Hash = hex.EncodeToString(r.next(32))
+		if r.bad {
+			return nil, bad
+		}
+		out = append(out, e)
+	}
+	if len(r.b) != 0 {
+		return nil, bad
+	}
+	return out, nil
+}
+
+// blockReader reads an encoded block; bad sticks once a read runs short.
+type blockReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *blockReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) next(n uint64) []byte {
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad, r.b = true, nil
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *blockReader) str() string { return string(r.next(r.uvarint())) }

@@ -3,11 +3,14 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trawlhq/trawl/internal/audit"
+	"github.com/trawlhq/trawl/internal/sqlstore"
 )
 
 func auditTests() []struct {
@@ -20,6 +23,7 @@ func auditTests() []struct {
 	}{
 		{"AuditChain", testAuditChain},
 		{"AuditTamperFound", testAuditTamper},
+		{"AuditRowsBeforeBlocks", testAuditRowsBeforeBlocks},
 		{"AuditGroupCommit", testAuditGroupCommit},
 	}
 }
@@ -75,29 +79,55 @@ func mustEntry(t *testing.T, s audit.Store, seq int64) audit.Entry {
 
 func testAuditTamper(t *testing.T, h Harness) {
 	ctx := context.Background()
+	// Each tamper rewrites the stored log as someone with write access to
+	// the database could: the entries decoded from their blocks, changed,
+	// and stored again (as one block).
+	swapSeqs := func(es []audit.Entry, a, b int64) []audit.Entry {
+		for i := range es {
+			switch es[i].Seq {
+			case a:
+				es[i].Seq = b
+			case b:
+				es[i].Seq = a
+			}
+		}
+		sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
+		return es
+	}
+	drop := func(es []audit.Entry, keep func(seq int64) bool) []audit.Entry {
+		var out []audit.Entry
+		for _, e := range es {
+			if keep(e.Seq) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
 	cases := []struct {
 		name   string
-		tamper string
+		tamper func([]audit.Entry) []audit.Entry
 		seq    int64
 		kind   string
 	}{
-		{"edited", `UPDATE audit_log SET actor = 'key_innocent' WHERE seq = 4`, 4, "edited"},
-		{"deleted", `DELETE FROM audit_log WHERE seq = 6`, 6, "missing"},
-		{"reordered", `UPDATE audit_log SET seq = CASE seq WHEN 3 THEN 1003 WHEN 7 THEN 3 END WHERE seq IN (3, 7); UPDATE audit_log SET seq = 7 WHERE seq = 1003`, 3, "reordered"},
-		{"truncated head", `DELETE FROM audit_log WHERE seq < 3`, 1, "missing"},
+		{"edited", func(es []audit.Entry) []audit.Entry { es[3].Actor = "key_innocent"; return es }, 4, "edited"},
+		{"deleted", func(es []audit.Entry) []audit.Entry { return drop(es, func(seq int64) bool { return seq != 6 }) }, 6, "missing"},
+		{"reordered", func(es []audit.Entry) []audit.Entry { return swapSeqs(es, 3, 7) }, 3, "reordered"},
+		{"truncated head", func(es []audit.Entry) []audit.Entry { return drop(es, func(seq int64) bool { return seq >= 3 }) }, 1, "missing"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			db := fresh(t, h)
-			if err := db.AppendAudit(ctx, entries(10, "x")); err != nil {
+			// Two appends: two blocks.
+			if err := db.AppendAudit(ctx, entries(5, "x")); err != nil {
 				t.Fatal(err)
 			}
-			if v, _ := audit.Verify(ctx, db); len(v.Problems) != 0 {
-				t.Fatalf("untouched log has problems: %v", v.Problems)
-			}
-			if _, err := db.SQL().Exec(c.tamper); err != nil {
+			if err := db.AppendAudit(ctx, entries(5, "y")); err != nil {
 				t.Fatal(err)
 			}
+			if v, _ := audit.Verify(ctx, db); len(v.Problems) != 0 || v.Checked != 10 {
+				t.Fatalf("untouched log: %d checked, problems %v", v.Checked, v.Problems)
+			}
+			rewriteAudit(t, db, c.tamper)
 			v, err := audit.Verify(ctx, db)
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +136,92 @@ func testAuditTamper(t *testing.T, h Harness) {
 				t.Fatalf("problems %v; want the first at entry %d, %s", v.Problems, c.seq, c.kind)
 			}
 		})
+	}
+	t.Run("garbled block", func(t *testing.T) {
+		db := fresh(t, h)
+		if err := db.AppendAudit(ctx, entries(5, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL().Exec(`UPDATE audit_blocks SET entries = $1`, []byte{1, 5, 0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := audit.Verify(ctx, db); err == nil || !strings.Contains(err.Error(), "audit block from entry 1") {
+			t.Fatalf("verify of a garbled block: %v, want an error naming the block", err)
+		}
+	})
+}
+
+// rewriteAudit replaces the stored blocks by one block of what tamper
+// makes of their entries.
+func rewriteAudit(t *testing.T, db *sqlstore.DB, tamper func([]audit.Entry) []audit.Entry) {
+	t.Helper()
+	rows, err := db.SQL().Query(`SELECT entries FROM audit_blocks ORDER BY first_seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []audit.Entry
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		es, err := sqlstore.DecodeAuditBlock(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, es...)
+	}
+	rows.Close()
+	all = tamper(all)
+	b, err := sqlstore.EncodeAuditBlock(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := all[len(all)-1]
+	if _, err := db.SQL().Exec(`DELETE FROM audit_blocks`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, all[0].Seq, last.Seq, last.Hash, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testAuditRowsBeforeBlocks: a log whose first entries are rows (written
+// before migration 0015) continues in blocks as one chain, read in order
+// across the boundary, and an edited row is still found.
+func testAuditRowsBeforeBlocks(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	old := entries(4, "old")
+	audit.Chain(0, "", old)
+	for _, e := range old {
+		if _, err := db.SQL().Exec(`INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			e.Seq, e.Time.UnixMicro(), e.Actor, e.OrgID, e.Action, e.Target, e.Status, e.Detail, e.Prev, e.Hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AppendAudit(ctx, entries(3, "new")); err != nil {
+		t.Fatal(err)
+	}
+	v, err := audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Checked != 7 || len(v.Problems) != 0 {
+		t.Fatalf("checked %d, problems %v", v.Checked, v.Problems)
+	}
+	got, err := db.AuditRange(ctx, 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Seq != 3 || got[2].Seq != 5 || got[2].Prev != got[1].Hash || got[2].Actor != "key_new" {
+		t.Fatalf("range across rows and blocks: %+v", got)
+	}
+	if _, err := db.SQL().Exec(`UPDATE audit_log SET actor = 'key_innocent' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := audit.Verify(ctx, db); len(v.Problems) == 0 || v.Problems[0].Seq != 2 || v.Problems[0].Kind != "edited" {
+		t.Fatalf("an edited row: problems %v", v.Problems)
 	}
 }
 
