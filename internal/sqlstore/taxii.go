@@ -348,7 +348,8 @@ func objectFilter(q *taxii.Query, where []string, args []any) ([]string, []any) 
 	list("type", q.Types)
 	list("spec_version", q.SpecVersions)
 	if q.SightingOf != "" {
-		where = append(where, "sighted_ref = "+arg(q.SightingOf))
+		// The second condition is the index's (migration 0016).
+		where = append(where, "sighted_ref = "+arg(q.SightingOf), "sighted_ref <> ''")
 	}
 	switch q.Versions {
 	case taxii.VersionLast:
