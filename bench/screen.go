@@ -17,6 +17,7 @@ import (
 	"github.com/trawlhq/trawl/internal/audit"
 	"github.com/trawlhq/trawl/internal/httpapi"
 	"github.com/trawlhq/trawl/internal/identity"
+	"github.com/trawlhq/trawl/internal/logfmt"
 	"github.com/trawlhq/trawl/internal/screening"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/taxii"
@@ -74,7 +75,8 @@ func benchScreen(ctx context.Context, entries int, connCounts []int, runs int, d
 	}
 	rec := audit.NewRecorder(store, nil)
 	defer rec.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(logfmt.New(io.Discard, false, nil)) // trawl serve's text log
+
 	// The rate limiter is on, with a limit this one key never reaches.
 	api := httpapi.New(httpapi.Options{Identity: ids, TAXII: hub, Screener: sc, Groups: store.GroupsOf, Audit: rec, Logger: log, MaxBody: 16 << 20,
 		RateLimit: 1e7, RateBurst: 1e7})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/trawlhq/trawl/internal/logfmt"
 	"io"
 	"log/slog"
 	"os"
@@ -219,11 +220,7 @@ func (m *Main) leafUsage(w io.Writer, c *command, path []string, fs *flag.FlagSe
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
 	lv.UnmarshalText([]byte(level))
-	o := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, o))
-	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return slog.New(logfmt.New(w, format == "json", &slog.HandlerOptions{Level: lv}))
 }
 
 // openStore opens the configured relational store once per command.

@@ -483,9 +483,6 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if probes[st.pattern] {
 				level = slog.LevelDebug
 			}
-			p := principal(r)
-			if p != nil {
-			}
 			if !s.log.Enabled(ctx, level) {
 				return
 			}
@@ -495,11 +492,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			attrs[3], attrs[4], attrs[5] = slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Float64("ms", float64(d.Microseconds())/1000)
 			attrs[6], attrs[7] = slog.String("remote", clientIP(r)), slog.String("request_id", reqID)
 			n := 8
-			if p != nil {
+			if p := principal(r); p != nil {
 				attrs[8], attrs[9] = slog.String("key", p.KeyID), slog.String("org", p.OrgName)
 				n = 10
 			}
-			s.log.LogAttrs(ctx, level, "http", attrs[:n]...)
+			// Straight to the handler: Logger.LogAttrs would also walk the
+			// stack for the caller's position, which nobody logs.
+			line := slog.NewRecord(time.Now(), level, "http", 0)
+			line.AddAttrs(attrs[:n]...)
+			s.log.Handler().Handle(ctx, line)
 		}()
 
 		if r.Body != nil && r.Body != http.NoBody {
