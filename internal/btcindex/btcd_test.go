@@ -74,6 +74,15 @@ func TestBtcdRPC(t *testing.T) {
 	// The reorg: the tip goes, tx4 replaces tx3 (the same input, to carol,
 	// a higher fee), and a branch of two blocks overtakes the old one.
 	n.Call(t, nil, "invalidateblock", tipHash.String())
+	// The node is now a block behind the index: a pass that only
+	// disconnects, and must say so (it connects nothing to report with).
+	var back Progress
+	if err := x.IngestFrom(ctx, n.RPC, func(q Progress) { back = q }); err != nil {
+		t.Fatal(err)
+	}
+	if back.Disconnected != 1 || back.Blocks != 0 || back.Height != tipHeight-1 {
+		t.Errorf("a pass back to the node's tip reported %+v, want 1 block disconnected, none connected, at %d", back, tipHeight-1)
+	}
 	tx4 := signed(t, []btcdtest.Spend{aliceOut}, []btcdtest.Pay{{Script: carol.WitnessScript, Value: 10*btc - 10*fee}})
 	n.Send(t, tx4)
 	branch := n.Generate(t, 2)
@@ -84,8 +93,8 @@ func TestBtcdRPC(t *testing.T) {
 	if err := x.IngestFrom(ctx, n.RPC, func(q Progress) { p = q }); err != nil {
 		t.Fatal(err)
 	}
-	if p.Disconnected != 1 || p.Blocks != 2 {
-		t.Errorf("follow after the reorg disconnected %d and connected %d blocks, want 1 and 2", p.Disconnected, p.Blocks)
+	if p.Disconnected != 0 || p.Blocks != 2 {
+		t.Errorf("follow onto the new branch disconnected %d and connected %d blocks, want 0 and 2", p.Disconnected, p.Blocks)
 	}
 	if _, err := x.TxByID(tx3.TxHash()); err == nil {
 		t.Error("tx3 of the abandoned branch is still indexed")

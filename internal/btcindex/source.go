@@ -250,6 +250,12 @@ func (x *Index) ingestPass(ctx context.Context, src Source, p *Progress, start t
 			return err
 		}
 		p.Disconnected++
+		if progress != nil {
+			// Reported at once: a pass that only disconnects (the source
+			// is behind a block it had) connects nothing to report with.
+			p.Height, p.Elapsed = x.tip.Height, time.Since(start)
+			progress(*p)
+		}
 	}
 	from := x.tip.Height + 1
 	if from > tipH {
