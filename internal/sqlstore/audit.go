@@ -45,16 +45,35 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 		return err
 	}
 	audit.Chain(lastSeq, lastHash, entries)
-	block, err := EncodeAuditBlock(entries)
-	if err != nil {
-		return err
-	}
-	last := entries[len(entries)-1]
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`,
-		entries[0].Seq, last.Seq, last.Hash, block); err != nil {
-		return err
+	// Blocks of up to about 4 MB: a read of TAXII pages names a thousand
+	// ids, and a reader of the log (verify, export) decodes whole blocks.
+	for start := 0; start < len(entries); {
+		end, size := start, 0
+		for end < len(entries) && (end == start || size+entrySize(&entries[end]) <= maxAuditBlock) {
+			size += entrySize(&entries[end])
+			end++
+		}
+		part := entries[start:end]
+		block, err := EncodeAuditBlock(part)
+		if err != nil {
+			return err
+		}
+		last := part[len(part)-1]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`,
+			part[0].Seq, last.Seq, last.Hash, block); err != nil {
+			return err
+		}
+		start = end
 	}
 	return tx.Commit()
+}
+
+// maxAuditBlock bounds the encoded size of a block (one entry may exceed it).
+const maxAuditBlock = 4 << 20
+
+// entrySize is about the encoded size of e.
+func entrySize(e *audit.Entry) int {
+	return 100 + len(e.Actor) + len(e.OrgID) + len(e.Action) + len(e.Target) + len(e.Detail)
 }
 
 // auditHead returns the last entry's seq and hash: the last block's, or

@@ -24,6 +24,7 @@ func auditTests() []struct {
 		{"AuditChain", testAuditChain},
 		{"AuditTamperFound", testAuditTamper},
 		{"AuditRowsBeforeBlocks", testAuditRowsBeforeBlocks},
+		{"AuditLargeAppendSplits", testAuditLargeAppendSplits},
 		{"AuditGroupCommit", testAuditGroupCommit},
 	}
 }
@@ -222,6 +223,36 @@ func testAuditRowsBeforeBlocks(t *testing.T, h Harness) {
 	}
 	if v, _ := audit.Verify(ctx, db); len(v.Problems) == 0 || v.Problems[0].Seq != 2 || v.Problems[0].Kind != "edited" {
 		t.Fatalf("an edited row: problems %v", v.Problems)
+	}
+}
+
+// testAuditLargeAppendSplits: one append of entries with large details
+// (a TAXII page read names a thousand ids) is stored in several blocks of
+// bounded size, one chain.
+func testAuditLargeAppendSplits(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	es := entries(10, "big")
+	for i := range es {
+		es[i].Detail = "read " + strings.Repeat(fmt.Sprintf("indicator--%036d ", i), 30_000) // about 1.4 MB
+	}
+	if err := db.AppendAudit(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	var blocks int
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM audit_blocks`).Scan(&blocks); err != nil {
+		t.Fatal(err)
+	}
+	if blocks < 3 {
+		t.Errorf("10 entries of 1.4 MB in %d blocks, want blocks of at most about 4 MB", blocks)
+	}
+	v, err := audit.Verify(ctx, db)
+	if err != nil || v.Checked != 10 || len(v.Problems) != 0 {
+		t.Fatalf("verify: %+v, %v", v, err)
+	}
+	got, err := db.AuditRange(ctx, 4, 3)
+	if err != nil || len(got) != 3 || got[0].Seq != 4 || got[0].Detail != es[3].Detail {
+		t.Fatalf("range from a later block: %d entries, %v", len(got), err)
 	}
 }
 
