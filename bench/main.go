@@ -29,7 +29,7 @@ type result struct {
 func main() {
 	objects := flag.Int("objects", 1_000_000, "objects in the paging collection")
 	runs := flag.Int("runs", 5, "repetitions per figure (the median is reported)")
-	conns := flag.String("conns", "2,4,8,16", "load-generator connection counts for the screening benchmark, comma-separated")
+	conns := flag.String("conns", "2,3,4,8,16", "load-generator connection counts for the screening benchmark, comma-separated")
 	secs := flag.Duration("d", 5*time.Second, "length of one screening run")
 	flag.Parse()
 	what := flag.Args()
