@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 )
@@ -144,7 +145,11 @@ func Verify(ctx context.Context, store Store) (*Verifier, error) {
 		for _, e := range batch {
 			v.Add(e)
 		}
-		from = batch[len(batch)-1].Seq + 1
+		last := batch[len(batch)-1].Seq
+		if last == math.MaxInt64 { // an edited seq: nothing can follow
+			return v, nil
+		}
+		from = last + 1
 	}
 }
 
@@ -237,6 +242,19 @@ func (r *Recorder) RecordSync(ctx context.Context, e Entry) error {
 		select {
 		case <-room:
 		case <-ctx.Done():
+			// The caller gives up waiting, not the entry: it joins the
+			// queue beyond its bound (one per such caller) and is stored
+			// with a later commit.
+			r.mu.Lock()
+			closed := r.closed
+			if !closed {
+				r.pending = append(r.pending, e)
+			}
+			r.mu.Unlock()
+			if closed {
+				r.flush([]Entry{e})
+			}
+			r.signal()
 			return ctx.Err()
 		}
 		r.mu.Lock()

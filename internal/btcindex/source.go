@@ -236,6 +236,7 @@ func (x *Index) ingestPass(ctx context.Context, src Source, p *Progress, start t
 	if err != nil {
 		return err
 	}
+	p.TipHeight = tipH
 	for x.has {
 		if x.tip.Height <= tipH {
 			h, err := src.BlockHash(ctx, x.tip.Height)

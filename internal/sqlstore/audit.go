@@ -119,8 +119,11 @@ func (s *DB) AuditRange(ctx context.Context, from int64, limit int) ([]audit.Ent
 	// Then the blocks, from the one that holds from. An entry of a
 	// tampered block may carry any seq: every decoded entry at or after
 	// from is returned, in stored order, for Verify to judge.
+	// Every block holds an entry at least, so limit+1 blocks are enough
+	// (the first may begin before from); without the bound, PostgreSQL
+	// would send the whole rest of the log.
 	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, entries FROM audit_blocks
-		WHERE first_seq >= (SELECT COALESCE(MAX(first_seq), 0) FROM audit_blocks WHERE first_seq <= $1) ORDER BY first_seq`, from)
+		WHERE first_seq >= (SELECT COALESCE(MAX(first_seq), 0) FROM audit_blocks WHERE first_seq <= $1) ORDER BY first_seq LIMIT $2`, from, limit-len(out)+1)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +171,10 @@ func EncodeAuditBlock(entries []audit.Entry) ([]byte, error) {
 	}
 	digest := func(seq int64, h string) error {
 		var d [32]byte
-		if n, err := hex.Decode(d[:], []byte(h)); err != nil || n != 32 || len(h) != 64 {
+		if len(h) != 64 {
+			return fmt.Errorf("audit: entry %d has a hash that is no hex SHA-256 digest", seq)
+		}
+		if _, err := hex.Decode(d[:], []byte(h)); err != nil {
 			return fmt.Errorf("audit: entry %d has a hash that is no hex SHA-256 digest", seq)
 		}
 		b = append(b, d[:]...)

@@ -56,9 +56,11 @@ func TestAuditBlockRefusesWhatIsNotOne(t *testing.T) {
 			t.Errorf("%s: decoded", name)
 		}
 	}
-	es[1].Hash = "not hex"
-	if _, err := EncodeAuditBlock(es); err == nil || !strings.Contains(err.Error(), "entry 43") {
-		t.Errorf("encoding an entry with a broken hash: %v", err)
+	for _, h := range []string{"not hex", strings.Repeat("ab", 40), strings.Repeat("zz", 32)} {
+		es[1].Hash = h
+		if _, err := EncodeAuditBlock(es); err == nil || !strings.Contains(err.Error(), "entry 43") {
+			t.Errorf("encoding an entry with the hash %q: %v", h, err)
+		}
 	}
 }
 
