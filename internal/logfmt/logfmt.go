@@ -16,6 +16,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +44,7 @@ type Handler struct {
 	json  bool
 	level slog.Leveler
 	fast  bool // false once WithAttrs or WithGroup was used, or with options the fast path lacks
+	clock atomic.Pointer[second]
 }
 
 // lockedWriter serializes the lines of both paths.
@@ -97,19 +99,16 @@ func (h *Handler) appendRecord(b []byte, r slog.Record) ([]byte, bool) {
 	first := true
 	if !r.Time.IsZero() {
 		t := r.Time.Round(0) // as the standard handlers: no monotonic reading
+		if y := t.Year(); y < 0 || y >= 10000 {
+			return b, false
+		}
 		if h.json {
-			if y := t.Year(); y < 0 || y >= 10000 {
-				return b, false
-			}
 			b = append(b, `"time":"`...)
-			b = t.AppendFormat(b, time.RFC3339Nano)
+			b = h.appendTime(b, t, false)
 			b = append(b, '"')
 		} else {
-			if y := t.Year(); y < 0 || y >= 10000 {
-				return b, false
-			}
 			b = append(b, "time="...)
-			b = appendRFC3339Millis(b, t)
+			b = h.appendTime(b, t, true)
 		}
 		first = false
 	}
@@ -250,8 +249,42 @@ func (h *Handler) appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 	return b, false // groups, times, durations, any: the standard path
 }
 
-// appendRFC3339Millis is the text handler's time: RFC 3339 with exactly
-// three digits of milliseconds (truncated).
-func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+// appendTime appends t in RFC 3339: with exactly three digits of
+// milliseconds (truncated), as the text handler writes it, or with the
+// nanoseconds and no trailing zeros (none at all for a whole second), as
+// the JSON handler does. The date, the time to the second and the zone are
+// formatted once a second.
+func (h *Handler) appendTime(b []byte, t time.Time, millis bool) []byte {
+	sec, loc := t.Unix(), t.Location()
+	c := h.clock.Load()
+	if c == nil || c.sec != sec || c.loc != loc {
+		c = &second{sec: sec, loc: loc, date: t.AppendFormat(nil, "2006-01-02T15:04:05"), zone: t.AppendFormat(nil, "Z07:00")}
+		h.clock.Store(c)
+	}
+	b = append(b, c.date...)
+	ns := t.Nanosecond()
+	if millis {
+		ms := ns / 1e6
+		b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	} else if ns != 0 {
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i >= 1; i-- {
+			f[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	return append(b, c.zone...)
+}
+
+// second is the formatted date, time to the second and zone of one second.
+type second struct {
+	sec        int64
+	loc        *time.Location
+	date, zone []byte
 }

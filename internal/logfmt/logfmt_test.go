@@ -16,7 +16,7 @@ var (
 	strs = []string{"", "plain", "GET", "/api/v1/address/0xAbC", "with space", "a=b", `quote"d`, `back\slash`, "tab\there",
 		"new\nline", "ünïcödé", "\u2028", "<&>", "x", "key_abc", "0123456789abcdef", "-", "+", "{}", "[1]", "\x00", "\x7f", "é"}
 	floats = []float64{0, math.Copysign(0, -1), 0.123, 1.5, -2.25, 1e-7, 1e-6, 123456.789, 1e20, 1e21, 1e300, math.Inf(1), math.NaN(), 0.001}
-	zones  = []*time.Location{time.UTC, time.FixedZone("X", 5*3600+1800), time.FixedZone("Y", -7*3600)}
+	zones  = []*time.Location{time.UTC, time.Local, time.FixedZone("X", 5*3600+1800), time.FixedZone("Y", -7*3600)}
 )
 
 // randomAttr is an attribute of any kind, the fast path's and the others.
@@ -49,7 +49,14 @@ func randomRecord(r *rand.Rand) slog.Record {
 	case 1:
 		t = time.Date(10000+r.IntN(5), 1, 2, 3, 4, 5, 0, time.UTC) // beyond RFC 3339
 	default:
-		t = time.Date(1990+r.IntN(60), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1e9), zones[r.IntN(len(zones))])
+		ns := r.IntN(1e9)
+		switch r.IntN(4) {
+		case 0:
+			ns = ns / 1e6 * 1e6 // whole milliseconds: trailing zeros
+		case 1:
+			ns = 0 // a whole second
+		}
+		t = time.Date(1950+r.IntN(100), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), ns, zones[r.IntN(len(zones))])
 	}
 	level := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, slog.LevelInfo + 2, slog.LevelDebug - 3}[r.IntN(6)]
 	rec := slog.NewRecord(t, level, strs[r.IntN(len(strs))], 0)
@@ -167,5 +174,36 @@ func BenchmarkAccessLine(b *testing.B) {
 				c.h.Handle(context.Background(), rec)
 			}
 		})
+	}
+}
+
+// TestTimesThroughOneHandler: one handler formats the times of many
+// records, in a few seconds and zones (its per-second formatting reused
+// and replaced), as the standard handlers do.
+func TestTimesThroughOneHandler(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2026, 11, 27, 4, 59, 58, 0, time.UTC)
+	for _, json := range []bool{false, true} {
+		var got, want bytes.Buffer
+		h := New(&got, json, nil)
+		std := slog.Handler(slog.NewTextHandler(&want, nil))
+		if json {
+			std = slog.NewJSONHandler(&want, nil)
+		}
+		for i := range 5000 {
+			tm := base.Add(time.Duration(r.IntN(3))*time.Second + time.Duration(r.IntN(1e9))).In(zones[r.IntN(len(zones))])
+			if i%5 == 0 {
+				tm = tm.Truncate(time.Second)
+			}
+			rec := slog.NewRecord(tm, slog.LevelInfo, "http", 0)
+			rec.AddAttrs(slog.Int("i", i))
+			got.Reset()
+			want.Reset()
+			h.Handle(context.Background(), rec)
+			std.Handle(context.Background(), rec)
+			if got.String() != want.String() {
+				t.Fatalf("json %v, record %d:\n got %q\nwant %q", json, i, got.String(), want.String())
+			}
+		}
 	}
 }
