@@ -330,3 +330,56 @@ func TestMustWaitForAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestMuxAnswersBecomeJSONErrors: the mux routes each request once, and its
+// own answers (no route, a method not allowed, on REST and TAXII) are
+// replaced by the JSON error models, with none of its plain text; routed
+// answers, the mux's redirects and the route label of metrics and audit
+// are as before.
+func TestMuxAnswersBecomeJSONErrors(t *testing.T) {
+	s, tok := newTestServer(t)
+	h := s.Handler()
+	do := func(method, path string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("Accept", "application/taxii+json;version=2.1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	cases := []struct {
+		method, path string
+		status       int
+		ctype, body  string
+		allow        string
+	}{
+		{"GET", "/api/v1/nothing", 404, "application/json", `"not_found"`, ""},
+		{"PUT", "/api/v1/orgs", 405, "application/json", `"method_not_allowed"`, "GET"},
+		{"DELETE", "/taxii2/", 405, "application/taxii+json;version=2.1", `method DELETE is not allowed here`, "GET"},
+		{"GET", "/healthz", 200, "application/json", `"ok"`, ""},
+		{"GET", "/api/v1/orgs", 200, "application/json", `"hub"`, ""},
+	}
+	for _, c := range cases {
+		w := do(c.method, c.path)
+		if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), c.ctype) || !strings.Contains(w.Body.String(), c.body) {
+			t.Errorf("%s %s: %d %q %s; want %d %s containing %s", c.method, c.path, w.Code, w.Header().Get("Content-Type"), w.Body, c.status, c.ctype, c.body)
+		}
+		if c.allow != "" && !strings.Contains(w.Header().Get("Allow"), c.allow) {
+			t.Errorf("%s %s: Allow %q, want %s in it", c.method, c.path, w.Header().Get("Allow"), c.allow)
+		}
+		if strings.Contains(w.Body.String(), "404 page not found") || strings.Contains(w.Body.String(), "Method Not Allowed\n") {
+			t.Errorf("%s %s: the mux's own text leaked: %q", c.method, c.path, w.Body)
+		}
+	}
+	// A path the mux cleans is redirected, as before.
+	if w := do("GET", "/api/v1//orgs"); w.Code/100 != 3 || w.Header().Get("Location") == "" {
+		t.Errorf("unclean path: %d %v", w.Code, w.Header())
+	}
+	// The metrics label routed and unrouted requests by pattern.
+	m := do("GET", "/metrics").Body.String()
+	for _, want := range []string{`route="GET /api/v1/orgs"`, `route="unmatched"`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

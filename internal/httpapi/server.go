@@ -237,47 +237,73 @@ func (s *Server) registerRoutes() {
 	s.registerUI()
 }
 
-// dispatch routes a request; the mux's own 404 and 405 answers are replaced
-// by the JSON error model.
+// dispatch routes a request; the mux's own answers (404, 405, and the
+// redirects of unclean paths) are replaced by the JSON error model. The mux
+// routes once: it sets r.Pattern before it calls a route's handler, so an
+// answer written while r.Pattern is empty is its own.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	var h http.Handler
-	var pattern string
-	if st := stateOf(r); st != nil && st.handler != nil {
-		h, pattern = st.handler, st.pattern
-	} else {
-		h, pattern = s.mux.Handler(r)
-	}
-	if pattern != "" {
-		s.mux.ServeHTTP(w, r) // sets the path values
+	own := &muxAnswer{w: w, r: r}
+	s.mux.ServeHTTP(own, r)
+	if !own.caught {
 		return
 	}
-	rec := &statusOnly{header: http.Header{}}
-	h.ServeHTTP(rec, r)
-	if allow := rec.header.Get("Allow"); allow != "" {
+	if allow := own.header.Get("Allow"); allow != "" {
 		w.Header().Set("Allow", allow)
 	}
-	if rec.status == http.StatusMethodNotAllowed && isTAXII(r) {
-		writeTAXIIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" is not allowed here; allowed: "+rec.header.Get("Allow"))
+	if own.status == http.StatusMethodNotAllowed && isTAXII(r) {
+		writeTAXIIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "method "+r.Method+" is not allowed here; allowed: "+own.header.Get("Allow"))
 		return
 	}
-	if rec.status == http.StatusMethodNotAllowed {
+	if own.status == http.StatusMethodNotAllowed {
 		var body errorBody
 		body.Error.Code = "method_not_allowed"
-		body.Error.Message = "method " + r.Method + " is not allowed here; allowed: " + rec.header.Get("Allow")
+		body.Error.Message = "method " + r.Method + " is not allowed here; allowed: " + own.header.Get("Allow")
 		writeJSON(w, http.StatusMethodNotAllowed, body)
 		return
 	}
 	s.writeError(w, r, errs.E(errs.NotFound, "no such resource: %s", r.URL.Path))
 }
 
-type statusOnly struct {
-	header http.Header
+// muxAnswer passes a route's response through, and catches the mux's own
+// (written while r.Pattern is empty) without sending any of it.
+type muxAnswer struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	header http.Header // the mux's own headers
 	status int
+	caught bool
 }
 
-func (s *statusOnly) Header() http.Header         { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusOnly) WriteHeader(code int)        { s.status = code }
+func (m *muxAnswer) Header() http.Header {
+	if m.r.Pattern != "" {
+		return m.w.Header()
+	}
+	if m.header == nil {
+		m.header = http.Header{}
+	}
+	return m.header
+}
+
+func (m *muxAnswer) WriteHeader(code int) {
+	if m.r.Pattern != "" {
+		m.w.WriteHeader(code)
+		return
+	}
+	m.caught, m.status = true, code
+}
+
+func (m *muxAnswer) Write(b []byte) (int, error) {
+	if m.r.Pattern != "" {
+		return m.w.Write(b)
+	}
+	if !m.caught {
+		m.caught, m.status = true, http.StatusOK
+	}
+	return len(b), nil
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (m *muxAnswer) Unwrap() http.ResponseWriter { return m.w }
 
 // defaultAuditWait bounds how long a response waits for its audit entry to
 // be stored.
@@ -298,8 +324,27 @@ type reqState struct {
 	id        [16]byte // hex
 	principal *identity.Principal
 	note      auditNote
-	handler   http.Handler // the mux's match, found once
-	pattern   string
+	pattern   string // the route of a request answered before routing (see route)
+	routed    bool
+}
+
+// route is the request's pattern ("unmatched" for none): the one ServeMux
+// chose, which it sets on r as it routes (dispatch), or for a request
+// answered before routing (a refused key, a limit), the one it would have
+// chosen. The mux is asked only then: routing is a sizable part of a
+// screening request's cost.
+func (st *reqState) route(mux *http.ServeMux, r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	if !st.routed {
+		_, st.pattern = mux.Handler(r)
+		st.routed = true
+	}
+	if st.pattern == "" {
+		return "unmatched"
+	}
+	return st.pattern
 }
 
 func stateOf(r *http.Request) *reqState {
@@ -415,6 +460,19 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // probes are the routes exempt from rate limits and logged at debug level.
 var probes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
+// isProbe says whether r will be routed to one of the probes, before it
+// is: what "GET /healthz" and the others match (GET or HEAD, that path).
+func isProbe(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.opts.Now()
@@ -425,21 +483,16 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header()["X-Request-Id"] = []string{reqID}
 		ctx := context.WithValue(r.Context(), stateKey, st)
 		r = r.WithContext(ctx)
-		st.handler, st.pattern = s.mux.Handler(r)
-		route := st.pattern
-		if route == "" {
-			route = "unmatched"
-		}
 		s.m.inFlight.Inc()
 		// The request's audit entry is stored before its response goes out
 		// (a crash can lose no entry of an answer someone received).
 		auditEntry := func(status int) (audit.Entry, bool) {
 			if p := principal(r); p != nil {
-				return audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(route, "{$}"),
+				return audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(st.route(s.mux, r), "{$}"),
 					Target: r.URL.Path, Status: status, Detail: strings.Join(st.note.detail, "\n")}, true
 			}
 			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
-				return audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(route, "{$}"),
+				return audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(st.route(s.mux, r), "{$}"),
 					Target: r.URL.Path, Status: status}, true
 			}
 			return audit.Entry{}, false
@@ -478,9 +531,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.m.inFlight.Dec()
 			d := s.opts.Now().Sub(start)
+			route := st.route(s.mux, r)
 			s.routeMetrics(r.Method, route, rec.status).observe(d)
 			level := slog.LevelInfo
-			if probes[st.pattern] {
+			if probes[route] {
 				level = slog.LevelDebug
 			}
 			if !s.log.Enabled(ctx, level) {
@@ -506,7 +560,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
 		}
-		exempt := probes[st.pattern]
+		exempt := isProbe(r)
 		token, hasCred := credentials(r)
 		if hasCred {
 			p, err := s.id.Authenticate(ctx, token)
