@@ -326,6 +326,47 @@ type reqState struct {
 	note      auditNote
 	pattern   string // the route of a request answered before routing (see route)
 	routed    bool
+	// For the audit entry (recordAudit).
+	srv   *Server
+	req   *http.Request // the request as it is now (a session adds the principal)
+	start time.Time
+}
+
+// auditEntry is the request's audit entry, if it has one: every use of a
+// key, and every refused key.
+func (st *reqState) auditEntry(status int) (audit.Entry, bool) {
+	r := st.req
+	if p := principal(r); p != nil {
+		return audit.Entry{Time: st.start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(st.route(st.srv.mux, r), "{$}"),
+			Target: r.URL.Path, Status: status, Detail: strings.Join(st.note.detail, "\n")}, true
+	}
+	if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+		return audit.Entry{Time: st.start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(st.route(st.srv.mux, r), "{$}"),
+			Target: r.URL.Path, Status: status}, true
+	}
+	return audit.Entry{}, false
+}
+
+// recordAudit records the request's audit entry as its status goes out,
+// and waits for it to be stored when the answer must (mustWaitForAudit).
+func (st *reqState) recordAudit(status int) error {
+	e, ok := st.auditEntry(status)
+	if !ok {
+		return nil
+	}
+	s, r := st.srv, st.req
+	if !mustWaitForAudit(r.Method, status, &st.note) {
+		s.opts.Audit.Record(e)
+		return nil
+	}
+	ctx := r.Context()
+	actx, cancel := context.WithTimeout(ctx, s.auditWait)
+	defer cancel()
+	if err := s.opts.Audit.RecordSync(actx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit entry not stored in time; answering 503", "err", err, "request_id", string(st.id[:]))
+		return errs.E(errs.Unavailable, "the audit log could not be written in time, so the answer is withheld; a write may have been applied, check before repeating it")
+	}
+	return nil
 }
 
 // route is the request's pattern ("unmatched" for none): the one ServeMux
@@ -410,15 +451,16 @@ func requestID(r *http.Request) string {
 	return ""
 }
 
-// recorder captures the status and size of a response. beforeHeader, if
-// set, runs once before the status goes out; when it fails, the response
-// becomes its error and what the handler writes is dropped.
+// recorder captures the status and size of a response. With audit set, the
+// request's audit entry is recorded once, before the status goes out
+// (reqState.recordAudit); when that fails, the response becomes its error
+// and what the handler writes is dropped.
 type recorder struct {
 	http.ResponseWriter
-	status       int
-	bytes        int64
-	beforeHeader func(status int) error
-	failed       bool
+	status int
+	bytes  int64
+	audit  *reqState // set when the request's audit entry is still to be made
+	failed bool
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -426,9 +468,9 @@ func (r *recorder) WriteHeader(code int) {
 		return
 	}
 	r.status = code
-	if f := r.beforeHeader; f != nil {
-		r.beforeHeader = nil
-		if err := f(code); err != nil {
+	if st := r.audit; st != nil {
+		r.audit = nil
+		if err := st.recordAudit(code); err != nil {
 			r.failed, r.status = true, http.StatusServiceUnavailable
 			h := r.ResponseWriter.Header()
 			for k := range h {
@@ -486,35 +528,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		s.m.inFlight.Inc()
 		// The request's audit entry is stored before its response goes out
 		// (a crash can lose no entry of an answer someone received).
-		auditEntry := func(status int) (audit.Entry, bool) {
-			if p := principal(r); p != nil {
-				return audit.Entry{Time: start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(st.route(s.mux, r), "{$}"),
-					Target: r.URL.Path, Status: status, Detail: strings.Join(st.note.detail, "\n")}, true
-			}
-			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
-				return audit.Entry{Time: start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(st.route(s.mux, r), "{$}"),
-					Target: r.URL.Path, Status: status}, true
-			}
-			return audit.Entry{}, false
-		}
+		st.srv, st.req, st.start = s, r, start
 		if s.opts.Audit != nil {
-			rec.beforeHeader = func(status int) error {
-				e, ok := auditEntry(status)
-				if !ok {
-					return nil
-				}
-				if !mustWaitForAudit(r.Method, status, &st.note) {
-					s.opts.Audit.Record(e)
-					return nil
-				}
-				actx, cancel := context.WithTimeout(ctx, s.auditWait)
-				defer cancel()
-				if err := s.opts.Audit.RecordSync(actx, e); err != nil {
-					s.log.ErrorContext(ctx, "audit entry not stored in time; answering 503", "err", err, "request_id", reqID)
-					return errs.E(errs.Unavailable, "the audit log could not be written in time, so the answer is withheld; a write may have been applied, check before repeating it")
-				}
-				return nil
-			}
+			rec.audit = st
 		}
 		defer func() {
 			if v := recover(); v != nil {
@@ -583,6 +599,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		} else {
 			r = sr
+			st.req = r
 		}
 		if !exempt {
 			var limitKey string
