@@ -383,3 +383,35 @@ func TestMuxAnswersBecomeJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestProbesAreNeverRateLimited: the probes, and the mux's redirects of
+// unclean paths to them, are exempt from the per-address limit that other
+// anonymous requests draw from.
+func TestProbesAreNeverRateLimited(t *testing.T) {
+	base, _ := newTestServer(t)
+	o := base.opts
+	o.RateLimit, o.RateBurst = 1e-6, 1
+	h := New(o).Handler()
+	get := func(path string) int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w.Code
+	}
+	for range 3 {
+		for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+			if code := get(p); code != 200 {
+				t.Fatalf("%s: %d", p, code)
+			}
+		}
+		for _, p := range []string{"//healthz", "/./readyz", "/x/../metrics"} {
+			if code := get(p); code/100 != 3 {
+				t.Fatalf("%s: %d, want the mux's redirect", p, code)
+			}
+		}
+	}
+	// The limit is on: the second anonymous request elsewhere is refused.
+	get("/api/v1/openapi.json")
+	if code := get("/api/v1/openapi.json"); code != 429 {
+		t.Fatalf("the second anonymous request: %d, want 429", code)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -237,10 +238,11 @@ func (s *Server) registerRoutes() {
 	s.registerUI()
 }
 
-// dispatch routes a request; the mux's own answers (404, 405, and the
-// redirects of unclean paths) are replaced by the JSON error model. The mux
-// routes once: it sets r.Pattern before it calls a route's handler, so an
-// answer written while r.Pattern is empty is its own.
+// dispatch routes a request; the mux's own answers when no route matches
+// (404, 405, and the redirect of an unclean path that matches nothing) are
+// replaced by the JSON error model. The mux routes once: it sets r.Pattern
+// before it calls a route's handler (or redirects to one), so an answer
+// written while r.Pattern is empty is its own.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	own := &muxAnswer{w: w, r: r}
 	s.mux.ServeHTTP(own, r)
@@ -502,17 +504,32 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // probes are the routes exempt from rate limits and logged at debug level.
 var probes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
-// isProbe says whether r will be routed to one of the probes, before it
-// is: what "GET /healthz" and the others match (GET or HEAD, that path).
-func isProbe(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+// isProbe says whether r goes to one of the probes (or to the mux's
+// redirect to one, for an unclean path), before it is routed: a clean path
+// is one of theirs or not; only an unclean one asks the mux.
+func (st *reqState) isProbe(mux *http.ServeMux, r *http.Request) bool {
+	p := r.URL.Path
+	switch p {
+	case "/healthz", "/readyz", "/metrics":
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	}
+	if clean := cleanPath(p); clean == p {
 		return false
 	}
-	switch r.URL.Path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
+	return probes[st.route(mux, r)]
+}
+
+// cleanPath is the path the mux routes by: path.Clean, keeping a trailing
+// slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
 	}
-	return false
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 func (s *Server) middleware(next http.Handler) http.Handler {
@@ -576,7 +593,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
 		}
-		exempt := isProbe(r)
+		exempt := st.isProbe(s.mux, r)
 		token, hasCred := credentials(r)
 		if hasCred {
 			p, err := s.id.Authenticate(ctx, token)
