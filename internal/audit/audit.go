@@ -203,27 +203,7 @@ func (r *Recorder) Record(e Entry) {
 	if r == nil {
 		return
 	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	r.mu.Lock()
-	for len(r.pending) >= maxQueue && !r.closed {
-		room := r.room
-		r.mu.Unlock()
-		<-room
-		r.mu.Lock()
-	}
-	if r.closed {
-		r.mu.Unlock()
-		r.flush([]Entry{e})
-		return
-	}
-	r.pending = append(r.pending, e)
-	first := len(r.pending) == 1
-	r.mu.Unlock()
-	if first {
-		r.signal()
-	}
+	r.enqueue(context.Background(), e, false)
 }
 
 // RecordSync queues an entry and waits until it is stored, or ctx ends: then
@@ -232,44 +212,9 @@ func (r *Recorder) RecordSync(ctx context.Context, e Entry) error {
 	if r == nil {
 		return nil
 	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	r.mu.Lock()
-	for len(r.pending) >= maxQueue && !r.closed {
-		room := r.room
-		r.mu.Unlock()
-		select {
-		case <-room:
-		case <-ctx.Done():
-			// The caller gives up waiting, not the entry: it joins the
-			// queue beyond its bound (one per such caller) and is stored
-			// with a later commit.
-			r.mu.Lock()
-			closed := r.closed
-			if !closed {
-				r.pending = append(r.pending, e)
-			}
-			r.mu.Unlock()
-			if closed {
-				r.flush([]Entry{e})
-			}
-			r.signal()
-			return ctx.Err()
-		}
-		r.mu.Lock()
-	}
-	if r.closed {
-		r.mu.Unlock()
-		r.flush([]Entry{e})
-		return nil
-	}
-	r.pending = append(r.pending, e)
-	c, wasUrgent := r.commit, r.urgent
-	r.urgent = true
-	r.mu.Unlock()
-	if !wasUrgent {
-		r.signal()
+	c, err := r.enqueue(ctx, e, true)
+	if err != nil || c == nil {
+		return err
 	}
 	select {
 	case <-c.done:
@@ -277,6 +222,45 @@ func (r *Recorder) RecordSync(ctx context.Context, e Entry) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// enqueue queues e and returns the commit it will be in. In a full queue it
+// waits for room until ctx ends; then e joins the queue beyond its bound
+// (one entry per caller who gave up) and ctx's error is returned. After
+// Close, e is stored at once and the commit is nil. With urgent, the
+// committer stops lingering: someone waits for e.
+func (r *Recorder) enqueue(ctx context.Context, e Entry, urgent bool) (*commit, error) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	var gaveUp error
+	r.mu.Lock()
+	for len(r.pending) >= maxQueue && !r.closed && gaveUp == nil {
+		room := r.room
+		r.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			gaveUp, urgent = ctx.Err(), false
+		}
+		r.mu.Lock()
+	}
+	if r.closed {
+		r.mu.Unlock()
+		r.flush([]Entry{e})
+		return nil, gaveUp
+	}
+	r.pending = append(r.pending, e)
+	c, wake := r.commit, len(r.pending) == 1 || gaveUp != nil
+	if urgent {
+		wake = wake || !r.urgent
+		r.urgent = true
+	}
+	r.mu.Unlock()
+	if wake {
+		r.signal()
+	}
+	return c, gaveUp
 }
 
 func (r *Recorder) signal() {
