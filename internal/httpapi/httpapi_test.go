@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"runtime"
 	"strings"
 	"testing"
@@ -413,5 +414,25 @@ func TestProbesAreNeverRateLimited(t *testing.T) {
 	get("/api/v1/openapi.json")
 	if code := get("/api/v1/openapi.json"); code != 429 {
 		t.Fatalf("the second anonymous request: %d, want 429", code)
+	}
+}
+
+// TestIsCleanAsTheMux: isClean agrees with the path the mux routes by
+// (path.Clean, a trailing slash kept).
+func TestIsCleanAsTheMux(t *testing.T) {
+	muxClean := func(p string) string {
+		if p == "" {
+			return "/"
+		}
+		c := path.Clean(p)
+		if p[len(p)-1] == '/' && c != "/" {
+			c += "/"
+		}
+		return c
+	}
+	for _, p := range []string{"", "/", "//", "///", "/a", "/a/", "/a//", "//a", "/a/./b", "/a/../b", "/./", "/../", "/a/b/", "/taxii2/hub/collections/x/objects/", "/healthz", "//healthz", "/x/../metrics", "/a/.", "/a/.."} {
+		if got, want := isClean(p), muxClean(p) == p; got != want {
+			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		}
 	}
 }

@@ -339,11 +339,11 @@ type reqState struct {
 func (st *reqState) auditEntry(status int) (audit.Entry, bool) {
 	r := st.req
 	if p := principal(r); p != nil {
-		return audit.Entry{Time: st.start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(st.route(st.srv.mux, r), "{$}"),
+		return audit.Entry{Time: st.start, Actor: p.KeyID, OrgID: p.OrgID, Action: strings.TrimSuffix(st.route(), "{$}"),
 			Target: r.URL.Path, Status: status, Detail: strings.Join(st.note.detail, "\n")}, true
 	}
 	if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
-		return audit.Entry{Time: st.start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(st.route(st.srv.mux, r), "{$}"),
+		return audit.Entry{Time: st.start, Actor: "invalid-key@" + clientIP(r), Action: strings.TrimSuffix(st.route(), "{$}"),
 			Target: r.URL.Path, Status: status}, true
 	}
 	return audit.Entry{}, false
@@ -376,12 +376,12 @@ func (st *reqState) recordAudit(status int) error {
 // answered before routing (a refused key, a limit), the one it would have
 // chosen. The mux is asked only then: routing is a sizable part of a
 // screening request's cost.
-func (st *reqState) route(mux *http.ServeMux, r *http.Request) string {
-	if r.Pattern != "" {
-		return r.Pattern
+func (st *reqState) route() string {
+	if st.req.Pattern != "" {
+		return st.req.Pattern
 	}
 	if !st.routed {
-		_, st.pattern = mux.Handler(r)
+		_, st.pattern = st.srv.mux.Handler(st.req)
 		st.routed = true
 	}
 	if st.pattern == "" {
@@ -504,32 +504,28 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // probes are the routes exempt from rate limits and logged at debug level.
 var probes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
-// isProbe says whether r goes to one of the probes (or to the mux's
-// redirect to one, for an unclean path), before it is routed: a clean path
-// is one of theirs or not; only an unclean one asks the mux.
-func (st *reqState) isProbe(mux *http.ServeMux, r *http.Request) bool {
-	p := r.URL.Path
-	switch p {
+// isProbe says whether the request goes to one of the probes (or to the
+// mux's redirect to one, for an unclean path), before it is routed: a clean
+// path is one of theirs or not; only an unclean one asks the mux.
+func (st *reqState) isProbe() bool {
+	r := st.req
+	switch r.URL.Path {
 	case "/healthz", "/readyz", "/metrics":
 		return r.Method == http.MethodGet || r.Method == http.MethodHead
 	}
-	if clean := cleanPath(p); clean == p {
-		return false
-	}
-	return probes[st.route(mux, r)]
+	return !isClean(r.URL.Path) && probes[st.route()]
 }
 
-// cleanPath is the path the mux routes by: path.Clean, keeping a trailing
-// slash.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
+// isClean says whether p is a path the mux routes as it is: what path.Clean
+// leaves alone, but for a trailing slash (without allocating for it).
+func isClean(p string) bool {
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+		if p[len(p)-1] == '/' {
+			return false // "//", "/a//"
+		}
 	}
-	c := path.Clean(p)
-	if p[len(p)-1] == '/' && c != "/" {
-		c += "/"
-	}
-	return c
+	return p != "" && path.Clean(p) == p
 }
 
 func (s *Server) middleware(next http.Handler) http.Handler {
@@ -564,7 +560,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.m.inFlight.Dec()
 			d := s.opts.Now().Sub(start)
-			route := st.route(s.mux, r)
+			route := st.route()
 			s.routeMetrics(r.Method, route, rec.status).observe(d)
 			level := slog.LevelInfo
 			if probes[route] {
@@ -593,7 +589,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBody)
 		}
-		exempt := st.isProbe(s.mux, r)
+		exempt := st.isProbe()
 		token, hasCred := credentials(r)
 		if hasCred {
 			p, err := s.id.Authenticate(ctx, token)
