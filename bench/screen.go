@@ -76,7 +76,6 @@ func benchScreen(ctx context.Context, entries int, connCounts []int, runs int, d
 	rec := audit.NewRecorder(store, nil)
 	defer rec.Close()
 	log := slog.New(logfmt.New(io.Discard, false, nil)) // trawl serve's text log
-
 	// The rate limiter is on, with a limit this one key never reaches.
 	api := httpapi.New(httpapi.Options{Identity: ids, TAXII: hub, Screener: sc, Groups: store.GroupsOf, Audit: rec, Logger: log, MaxBody: 16 << 20,
 		RateLimit: 1e7, RateBurst: 1e7})

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/trawlhq/trawl/internal/logfmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/trawlhq/trawl/internal/config"
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/logfmt"
 	"github.com/trawlhq/trawl/internal/pgstore"
 	"github.com/trawlhq/trawl/internal/sqlitestore"
 	"github.com/trawlhq/trawl/internal/sqlstore"

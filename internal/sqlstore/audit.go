@@ -49,8 +49,8 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 	// ids, and a reader of the log (verify, export) decodes whole blocks.
 	for start := 0; start < len(entries); {
 		end, size := start, 0
-		for end < len(entries) && (end == start || size+entrySize(&entries[end]) <= maxAuditBlock) {
-			size += entrySize(&entries[end])
+		for end < len(entries) && (end == start || size+encodedSize(&entries[end]) <= maxAuditBlock) {
+			size += encodedSize(&entries[end])
 			end++
 		}
 		part := entries[start:end]
@@ -71,9 +71,10 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 // maxAuditBlock bounds the encoded size of a block (one entry may exceed it).
 const maxAuditBlock = 4 << 20
 
-// entrySize is about the encoded size of e.
-func entrySize(e *audit.Entry) int {
-	return 100 + len(e.Actor) + len(e.OrgID) + len(e.Action) + len(e.Target) + len(e.Detail)
+// encodedSize bounds the size of e in a block (EncodeAuditBlock): three
+// varints, five lengths and their strings, the link flag and two digests.
+func encodedSize(e *audit.Entry) int {
+	return 8*binary.MaxVarintLen64 + 1 + 64 + len(e.Actor) + len(e.OrgID) + len(e.Action) + len(e.Target) + len(e.Detail)
 }
 
 // auditHead returns the last entry's seq and hash: the last block's, or
@@ -157,10 +158,9 @@ const auditBlockFormat = 1
 // SHA-256 digests. Entries are stored as given: the chain is checked by
 // audit.Verify on reading, as it is for rows.
 func EncodeAuditBlock(entries []audit.Entry) ([]byte, error) {
-	size := 8
+	size := 1 + binary.MaxVarintLen64
 	for i := range entries {
-		e := &entries[i]
-		size += 8*binary.MaxVarintLen64 + len(e.Actor) + len(e.OrgID) + len(e.Action) + len(e.Target) + len(e.Detail) + 64
+		size += encodedSize(&entries[i])
 	}
 	b := make([]byte, 0, size)
 	b = append(b, auditBlockFormat)
@@ -171,7 +171,7 @@ func EncodeAuditBlock(entries []audit.Entry) ([]byte, error) {
 	}
 	digest := func(seq int64, h string) error {
 		var d [32]byte
-		if len(h) != 64 {
+		if len(h) != 2*len(d) { // checked first: Decode would write past d
 			return fmt.Errorf("audit: entry %d has a hash that is no hex SHA-256 digest", seq)
 		}
 		if _, err := hex.Decode(d[:], []byte(h)); err != nil {
