@@ -28,7 +28,7 @@ func New(w io.Writer, json bool, opts *slog.HandlerOptions) slog.Handler {
 		opts = &slog.HandlerOptions{}
 	}
 	lw := &lockedWriter{w: w}
-	h := &Handler{w: lw, json: json, level: opts.Level, fast: !opts.AddSource && opts.ReplaceAttr == nil}
+	h := &Handler{w: lw, json: json, fast: !opts.AddSource && opts.ReplaceAttr == nil}
 	if json {
 		h.std = slog.NewJSONHandler(lw, opts)
 	} else {
@@ -42,7 +42,6 @@ type Handler struct {
 	std   slog.Handler // the standard handler, for what the fast path does not write
 	w     *lockedWriter
 	json  bool
-	level slog.Leveler
 	fast  bool // false once WithAttrs or WithGroup was used, or with options the fast path lacks
 	clock atomic.Pointer[second]
 }
@@ -61,12 +60,14 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.std.Enabled(ctx, l) }
 
+// WithAttrs and WithGroup derive handlers that take the standard path for
+// every record (the level is the standard handler's to judge, in Enabled).
 func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &Handler{std: h.std.WithAttrs(as), w: h.w, json: h.json, level: h.level}
+	return &Handler{std: h.std.WithAttrs(as)}
 }
 
 func (h *Handler) WithGroup(name string) slog.Handler {
-	return &Handler{std: h.std.WithGroup(name), w: h.w, json: h.json, level: h.level}
+	return &Handler{std: h.std.WithGroup(name)}
 }
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
