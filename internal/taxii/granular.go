@@ -9,13 +9,21 @@ import (
 	"github.com/trawlhq/trawl/internal/stix"
 )
 
+// MayHaveGranular reports whether the JSON object raw may have a
+// granular_markings property; false is certain. A key may be written with
+// escapes ("granular\u005fmarkings") that a JSON decoder reads as the
+// same name, so any escape of that form counts.
+func MayHaveGranular(raw []byte) bool {
+	return bytes.Contains(raw, []byte(`"granular_markings"`)) || bytes.Contains(raw, []byte(`\u`))
+}
+
 // redactGranular removes from raw every property that a granular TLP
 // marking puts out of r's reach. A selector names a property or a part of
 // one ("external_references.[0].url"); the whole top-level property it
 // starts from is removed, which may hide more than the marked part but never
 // less. It returns raw unchanged when nothing is hidden.
 func redactGranular(raw []byte, r sharing.Reader, base sharing.Item) []byte {
-	if !bytes.Contains(raw, []byte(`"granular_markings"`)) {
+	if !MayHaveGranular(raw) {
 		return raw
 	}
 	var obj map[string]json.RawMessage

@@ -38,3 +38,23 @@ func TestRedactGranular(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactGranularEscapedKey: a key spelled with JSON escapes is the same
+// property to every decoder, so its markings apply; before, the quick
+// check for the key's bytes skipped such an object.
+func TestRedactGranularEscapedKey(t *testing.T) {
+	raw := []byte(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","description":"account 4411",
+		"granular\u005fmarkings":[{"marking_ref":"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1","selectors":["description"]}]}`)
+	if !MayHaveGranular(raw) {
+		t.Fatal("MayHaveGranular is false for an escaped key")
+	}
+	base := sharing.Item{Level: sharing.Amber, Owner: "fiu"}
+	if out := string(redactGranular(raw, sharing.Reader{OrgID: "bank"}, base)); strings.Contains(out, "account 4411") {
+		t.Errorf("a reader outside RED reads the RED description: %s", out)
+	}
+	for _, s := range []string{`{"type":"indicator","name":"x"}`, `{"a":"granular_markings"}`} {
+		if got, want := MayHaveGranular([]byte(s)), strings.Contains(s, `"granular_markings"`); got != want {
+			t.Errorf("MayHaveGranular(%s) = %v", s, got)
+		}
+	}
+}
