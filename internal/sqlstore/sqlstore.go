@@ -50,6 +50,13 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// after, when set, runs in the migration's transaction after sql.
+	after func(context.Context, *sql.Tx) error
+}
+
+// goSteps are the parts of migrations written in Go, by version.
+var goSteps = map[int]func(context.Context, *sql.Tx) error{
+	17: fillObjectHeads,
 }
 
 func migrations() ([]migration, error) {
@@ -68,7 +75,7 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b), after: goSteps[v]})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
@@ -140,6 +147,12 @@ func (s *DB) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, s.rewrite(m.sql)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("sqlstore: apply migration %s: %w", m.name, err)
+		}
+		if m.after != nil {
+			if err := m.after(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("sqlstore: apply migration %s: %w", m.name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 			m.version, m.name, time.Now().UnixMicro()); err != nil {

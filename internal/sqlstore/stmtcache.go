@@ -55,6 +55,16 @@ func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	return st.QueryContext(ctx, args...)
 }
 
+// queryRow runs q, which returns at most one row, through a cached
+// prepared statement.
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.stmt(ctx, q)
+	if err != nil || st == nil {
+		return s.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 // txExec runs q in tx through a cached prepared statement: the many-row
 // INSERTs of an import have one text per chunk size, and SQLite's parse of
 // thousands of placeholders costs more than the insert of small rows.

@@ -45,7 +45,8 @@ func scanCollection(row interface{ Scan(...any) error }) (*taxii.Collection, err
 }
 
 func (s *DB) Collection(ctx context.Context, idOrAlias string) (*taxii.Collection, error) {
-	c, err := scanCollection(s.db.QueryRowContext(ctx, `SELECT `+collCols+` FROM collections WHERE id = $1 OR alias = $1`, idOrAlias))
+	// Prepared once: every TAXII request looks its collection up.
+	c, err := scanCollection(s.queryRow(ctx, `SELECT `+collCols+` FROM collections WHERE id = $1 OR alias = $1`, idOrAlias))
 	return c, notFound(err, "no collection %q", idOrAlias)
 }
 
@@ -260,21 +261,28 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 			owners[ref] = owner
 		}
 	}
-	const cols = 19
+	const cols = 20
 	const perStmt = 200
+	var heads []byte // the chunk's heads, one buffer
 	for start := 0; start < len(rowsToAdd); start += perStmt {
 		chunk := rowsToAdd[start:min(start+perStmt, len(rowsToAdd))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, has_object_refs, search_text, raw, changed) VALUES `)
+		q.WriteString(`INSERT INTO stix_objects (collection_id, object_id, type, spec_version, version, date_added, is_first, is_latest, added_by_org, markings, tlp, share_group, recipients, sighted_ref, sighted_owner, has_object_refs, search_text, raw, changed, head) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
+		heads = heads[:0]
 		for i, r := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteString("(" + s.placeholders(i*cols+1, cols) + ")")
-			args = append(args, collectionID, r.o.ID, r.o.Type, r.o.SpecVersion, r.version, added, r.first, r.latest, orgID,
-				strings.Join(r.o.Markings, ","), int(r.o.Level), r.o.Group, recipientsColumn(r.o.Recipients), r.o.SightingOf, owners[r.o.SightingOf],
-				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw), change)
+			c := headCols{id: r.o.ID, typ: r.o.Type, spec: r.o.SpecVersion, org: orgID,
+				group: r.o.Group, recipients: recipientsColumn(r.o.Recipients), sightedOwner: owners[r.o.SightingOf],
+				version: r.version, added: added, tlp: int64(r.o.Level), noGranular: !taxii.MayHaveGranular(r.o.Raw)}
+			at := len(heads)
+			heads = appendObjectHead(heads, &c)
+			args = append(args, collectionID, c.id, c.typ, c.spec, c.version, added, r.first, r.latest, orgID,
+				strings.Join(r.o.Markings, ","), int(r.o.Level), c.group, c.recipients, r.o.SightingOf, c.sightedOwner,
+				r.o.ObjectRefs, r.o.SearchText, []byte(r.o.Raw), change, heads[at:len(heads):len(heads)])
 		}
 		exec := tx.ExecContext
 		if len(chunk) == perStmt { // one text: keep it prepared (shorter chunks vary, and would fill the cache)
@@ -407,71 +415,6 @@ func scanPage(rows *sql.Rows, sc *objectScanner, limit int) ([]taxii.StoredObjec
 		return out[:limit], true, nil
 	}
 	return out, false, nil
-}
-
-const objectCols = `collection_id, ` + pageCols
-
-// pageCols are the columns of a page, whose collection is known.
-const pageCols = `seq, object_id, type, spec_version, version, date_added, added_by_org, markings, tlp, share_group, recipients, sighted_owner, raw`
-
-// objectScanner reads object rows. The raw bytes of a whole page share one
-// growing buffer instead of an allocation each, and rows with the same
-// markings share one slice of them.
-type objectScanner struct {
-	collection string // "": the rows carry collection_id
-	arena      []byte
-	markings   map[string][]string
-}
-
-func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
-	var o taxii.StoredObject
-	var version, added int64
-	var markings, recipients string
-	var raw sql.RawBytes
-	var level int
-	var err error
-	// The driver hands text columns over as strings it allocated: scanning
-	// into strings keeps them without another copy.
-	if sc.collection != "" {
-		o.CollectionID = sc.collection
-		err = rows.Scan(&o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw)
-	} else {
-		err = rows.Scan(&o.CollectionID, &o.Seq, &o.ID, &o.Type, &o.SpecVersion, &version, &added, &o.AddedByOrg, &markings, &level, &o.Group, &recipients, &o.SightedOwner, &raw)
-	}
-	if err != nil {
-		return o, err
-	}
-	if cap(sc.arena)-len(sc.arena) < len(raw) {
-		sc.arena = make([]byte, 0, max(len(raw), 1<<20))
-	}
-	start := len(sc.arena)
-	sc.arena = append(sc.arena, raw...)
-	o.Raw = sc.arena[start:len(sc.arena):len(sc.arena)]
-	o.Level = sharing.Level(level)
-	o.Version, o.DateAdded = fromMicros(version), fromMicros(added)
-	if markings != "" {
-		// Shared by the rows with the same markings: read-only, as every
-		// StoredObject's fields are to its readers.
-		ms, ok := sc.markings[markings]
-		if !ok {
-			ms = strings.Split(markings, ",")
-			if sc.markings == nil {
-				sc.markings = map[string][]string{}
-			}
-			if len(sc.markings) < 1024 {
-				sc.markings[markings] = ms
-			}
-		}
-		o.Markings = ms[:len(ms):len(ms)]
-	}
-	if recipients != "" {
-		for _, r := range strings.Split(strings.Trim(recipients, ","), ",") {
-			if kind, id, ok := strings.Cut(r, ":"); ok {
-				o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
-			}
-		}
-	}
-	return o, nil
 }
 
 func (s *DB) ScanLatest(ctx context.Context, typ string, fn func(o taxii.StoredObject) error) error {

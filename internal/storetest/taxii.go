@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trawlhq/trawl/internal/errs"
+	"github.com/trawlhq/trawl/internal/sharing"
 	"github.com/trawlhq/trawl/internal/sqlstore"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
@@ -30,6 +32,7 @@ func taxiiTests() []struct {
 		{"TAXIISecret", testSecret},
 		{"ObjectRefsStripped", testObjectRefsStripped},
 		{"SearchCountsOnlyVisible", testSearchCountsOnlyVisible},
+		{"TAXIIObjectHeads", testObjectHeads},
 	}
 }
 
@@ -338,5 +341,81 @@ func testSecret(t *testing.T, h Harness) {
 	s3, _ := a.Secret(ctx, "y")
 	if string(s1) != string(s2) || string(s1) == string(s3) {
 		t.Fatal("replicas must share a secret; names must not")
+	}
+}
+
+// testObjectHeads: every field a reader gets back from an object row (the
+// row's head, migration 0017) is the one written, also for rows written
+// before that migration, whose heads it fills in.
+func testObjectHeads(t *testing.T, h Harness) {
+	ctx := context.Background()
+	loc := h.New(t)
+	db := open(t, h, loc)
+	c := collectionFixture(t, db)
+	seedOrg(t, db, "org_b", "bravo")
+	t0 := time.Date(2025, 2, 21, 10, 0, 0, 123456000, time.UTC)
+	red := obj(uuidN(1), t0)
+	red.Markings = []string{"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "marking-definition--0f2e4a1c-3c1b-4c76-9d52-9b1fb3a5b3a1"}
+	red.Level, red.Group = sharing.Red, "grp_fiu"
+	red.Recipients = []sharing.Recipient{{Kind: sharing.RecipientOrg, ID: "org_b"}, {Kind: sharing.RecipientGroup, ID: "grp_x"}}
+	granular := obj(uuidN(2), t0)
+	granular.Raw = json.RawMessage(`{"type":"indicator","id":"` + uuidN(2) + `","granular_markings":[{"marking_ref":"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed","selectors":["name"]}]}`)
+	escaped := obj(uuidN(3), t0)
+	escaped.Raw = json.RawMessage(`{"type":"indicator","id":"` + uuidN(3) + `","name":"caf\u00e9"}`)
+	sco := taxii.NewObject{ID: "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", Type: "ipv4-addr", SpecVersion: "2.1", Level: sharing.Unmarked,
+		Raw: json.RawMessage(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`)}
+	if _, _, err := db.AddObjects(ctx, c.ID, "org_a", []taxii.NewObject{red, granular, escaped, sco}); err != nil {
+		t.Fatal(err)
+	}
+	sighting := taxii.NewObject{ID: "sighting--6b0e3856-95f4-4f4a-8bd6-6b0f7d9a1c11", Type: "sighting", SpecVersion: "2.1", Version: t0, SightingOf: uuidN(1),
+		Raw: json.RawMessage(`{"type":"sighting","id":"sighting--6b0e3856-95f4-4f4a-8bd6-6b0f7d9a1c11","sighting_of_ref":"` + uuidN(1) + `"}`)}
+	if _, _, err := db.AddObjects(ctx, c.ID, "org_b", []taxii.NewObject{sighting}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(db *sqlstore.DB) []taxii.StoredObject {
+		t.Helper()
+		objs, more, err := db.Objects(ctx, c.ID, &taxii.Query{Versions: taxii.VersionAll}, nil, &taxii.Visibility{All: true})
+		if err != nil || more {
+			t.Fatalf("read: more %v, %v", more, err)
+		}
+		return objs
+	}
+	objs := read(db)
+	if len(objs) != 5 {
+		t.Fatalf("%d objects, want 5", len(objs))
+	}
+	byID := map[string]taxii.StoredObject{}
+	for _, o := range objs {
+		byID[o.ID] = o
+		if o.CollectionID != c.ID || o.SpecVersion != "2.1" || o.DateAdded.IsZero() || o.Seq == 0 {
+			t.Errorf("%s: collection %q, spec %q, added %v, seq %d", o.ID, o.CollectionID, o.SpecVersion, o.DateAdded, o.Seq)
+		}
+	}
+	r := byID[uuidN(1)]
+	if r.Type != "indicator" || !r.Version.Equal(t0) || r.AddedByOrg != "org_a" || r.Level != sharing.Red || r.Group != "grp_fiu" ||
+		!reflect.DeepEqual(r.Recipients, red.Recipients) || !r.NoGranular || string(r.Raw) != string(red.Raw) {
+		t.Errorf("red object read back as %+v", r)
+	}
+	if byID[uuidN(2)].NoGranular || byID[uuidN(3)].NoGranular {
+		t.Error("an object with granular markings, or with an escape that may spell them, is marked as having none")
+	}
+	if s := byID[sco.ID]; s.Level != sharing.Unmarked || s.Recipients != nil || s.Version.IsZero() {
+		t.Errorf("unmarked SCO read back as %+v", s)
+	}
+	if s := byID[sighting.ID]; s.SightedOwner != "org_a" || s.AddedByOrg != "org_b" {
+		t.Errorf("sighting read back as %+v", s)
+	}
+
+	// As written before migration 0017: no head. Opening the store again
+	// runs the migration, which fills them in.
+	for _, q := range []string{`ALTER TABLE stix_objects DROP COLUMN head`, `DELETE FROM schema_migrations WHERE version >= 17`} {
+		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	again := read(open(t, h, loc))
+	if !reflect.DeepEqual(again, objs) {
+		t.Errorf("after migration 0017 filled the heads in:\n%+v\nwant\n%+v", again, objs)
 	}
 }

@@ -95,7 +95,11 @@ func (s *Service) ExportPage(ctx context.Context, collectionID string, dst shari
 			out.Withheld[it.Level.String()]++
 			continue
 		}
-		out.Objects = append(out.Objects, redactGranular(o.Raw, reader, it))
+		raw := o.Raw
+		if !o.NoGranular {
+			raw = redactGranular(raw, reader, it)
+		}
+		out.Objects = append(out.Objects, raw)
 		out.IDs = append(out.IDs, o.ID)
 	}
 	return out, nil

@@ -316,6 +316,9 @@ func (s *Service) redact(ctx context.Context, v *Visibility, objs []StoredObject
 	}
 	for i := range objs {
 		o := &objs[i]
+		if o.NoGranular {
+			continue
+		}
 		def := v.Default
 		if v.PerCollection {
 			def = o.CollectionDefault

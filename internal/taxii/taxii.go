@@ -95,8 +95,7 @@ type StoredObject struct {
 	Version      time.Time
 	DateAdded    time.Time
 	AddedByOrg   string
-	Markings     []string
-	Level        sharing.Level
+	Level        sharing.Level // from its marking refs, which are in Raw
 	Group        string
 	Recipients   []sharing.Recipient
 	// SightedOwner, for sightings, is the organization that shared the
@@ -106,6 +105,10 @@ type StoredObject struct {
 	// (filled in by reads across collections).
 	CollectionDefault sharing.Level
 	Raw               json.RawMessage
+	// NoGranular is set by a store that checked, when Raw was written,
+	// that it has no granular markings (MayHaveGranular was false): there
+	// is then nothing to redact. Unset, Raw is checked when read.
+	NoGranular bool
 }
 
 // AddResult says what happened to one object of a write.

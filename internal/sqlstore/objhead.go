@@ -1,0 +1,206 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/trawlhq/trawl/internal/sharing"
+	"github.com/trawlhq/trawl/internal/taxii"
+)
+
+// An object row's head (column head, migration 0017) holds in one value
+// what its readers need besides collection_id, seq and raw. A page of 1,000
+// objects read 13 columns a row before: with the SQLite driver, each
+// column is two calls into the engine, each taking the connection's mutex,
+// and an allocation, which made up about 40% of the store's part of a page.
+// The columns stay for the queries' conditions and indexes; none of them
+// changes after the row is written (only is_first and is_latest do, which
+// are not in the head). Every byte of it is written with each object, so
+// it is kept short: the type is taken from the id when it prefixes it, and
+// the marking refs, which nothing reads from the row, stay in raw (and in
+// column markings).
+
+// objectHeadFormat is the first byte of a head.
+const objectHeadFormat = 1
+
+// headCols are an object row's columns as stored.
+type headCols struct {
+	id, typ, spec, org, group, recipients, sightedOwner string
+	version, added, tlp                                 int64
+	// noGranular: the raw object has no granular markings (see
+	// taxii.StoredObject.NoGranular).
+	noGranular bool
+}
+
+// Bits of a head's flags.
+const (
+	headNoGranular = 1 << iota
+	headTypeInID   // the type is the id's prefix, before "--"; only its length is stored
+	headFlags      = headNoGranular | headTypeInID
+)
+
+// appendObjectHead appends the head of the row with columns c to b.
+func appendObjectHead(b []byte, c *headCols) []byte {
+	b = append(b, objectHeadFormat)
+	b = binary.AppendVarint(b, c.version)
+	b = binary.AppendVarint(b, c.added)
+	b = binary.AppendVarint(b, c.tlp)
+	var flags uint64
+	if c.noGranular {
+		flags |= headNoGranular
+	}
+	typeInID := typePrefixes(c.id, len(c.typ)) && c.id[:len(c.typ)] == c.typ
+	if typeInID {
+		flags |= headTypeInID
+	}
+	b = binary.AppendUvarint(b, flags)
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	str(c.id)
+	if typeInID {
+		b = binary.AppendUvarint(b, uint64(len(c.typ)))
+	} else {
+		str(c.typ)
+	}
+	for _, s := range [...]string{c.spec, c.org, c.group, c.recipients, c.sightedOwner} {
+		str(s)
+	}
+	return b
+}
+
+// typePrefixes reports whether the first n bytes of id are followed by
+// "--", as a type is in its objects' ids.
+func typePrefixes(id string, n int) bool {
+	return n > 0 && len(id) >= n+2 && id[n:n+2] == "--"
+}
+
+var errBadHead = errors.New("not a valid object head")
+
+// decodeObjectHead reads head into c. The strings are pieces of one copy
+// of head, which the caller may reuse afterwards.
+func decodeObjectHead(head []byte, c *headCols) error {
+	if len(head) == 0 || head[0] != objectHeadFormat {
+		return errBadHead
+	}
+	r := blockReader{b: head[1:], s: string(head[1:])}
+	c.version, c.added, c.tlp = r.varint(), r.varint(), r.varint()
+	flags := r.uvarint()
+	if flags&^headFlags != 0 {
+		return errBadHead
+	}
+	c.noGranular = flags&headNoGranular != 0
+	c.id = r.str()
+	if flags&headTypeInID != 0 {
+		n := r.uvarint()
+		if n > uint64(len(c.id)) || !typePrefixes(c.id, int(n)) {
+			return errBadHead
+		}
+		c.typ = c.id[:n]
+	} else {
+		c.typ = r.str()
+	}
+	for _, p := range [...]*string{&c.spec, &c.org, &c.group, &c.recipients, &c.sightedOwner} {
+		*p = r.str()
+	}
+	if r.bad || len(r.b) != 0 {
+		return errBadHead
+	}
+	return nil
+}
+
+// fillObjectHeads writes the head of every row written before migration
+// 0017, in its transaction.
+func fillObjectHeads(ctx context.Context, tx *sql.Tx) error {
+	type row struct {
+		seq int64
+		c   headCols
+	}
+	var last int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, added_by_org, share_group, recipients, sighted_owner, version, date_added, tlp, raw
+			FROM stix_objects WHERE seq > $1 AND head IS NULL ORDER BY seq LIMIT 1000`, last)
+		if err != nil {
+			return err
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			c := &r.c
+			var raw sql.RawBytes
+			if err := rows.Scan(&r.seq, &c.id, &c.typ, &c.spec, &c.org, &c.group, &c.recipients, &c.sightedOwner, &c.version, &c.added, &c.tlp, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			c.noGranular = !taxii.MayHaveGranular(raw)
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for i := range batch {
+			if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET head = $1 WHERE seq = $2`, appendObjectHead(nil, &batch[i].c), batch[i].seq); err != nil {
+				return err
+			}
+		}
+		last = batch[len(batch)-1].seq
+	}
+}
+
+// pageCols are the columns an objectScanner reads from rows of the
+// collection it is told; objectCols, from rows of any collection.
+const (
+	pageCols   = `seq, head, raw`
+	objectCols = `collection_id, ` + pageCols
+)
+
+// objectScanner reads object rows. The raw bytes of a whole page share one
+// growing buffer instead of an allocation each.
+type objectScanner struct {
+	collection string // "": the rows carry collection_id
+	arena      []byte
+}
+
+func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
+	var o taxii.StoredObject
+	var head, raw sql.RawBytes
+	var err error
+	if sc.collection != "" {
+		o.CollectionID = sc.collection
+		err = rows.Scan(&o.Seq, &head, &raw)
+	} else {
+		err = rows.Scan(&o.CollectionID, &o.Seq, &head, &raw)
+	}
+	if err != nil {
+		return o, err
+	}
+	var c headCols
+	if err := decodeObjectHead(head, &c); err != nil {
+		return o, fmt.Errorf("sqlstore: object row %d: %w", o.Seq, err)
+	}
+	o.ID, o.Type, o.SpecVersion, o.AddedByOrg, o.Group, o.SightedOwner = c.id, c.typ, c.spec, c.org, c.group, c.sightedOwner
+	o.Version, o.DateAdded, o.Level, o.NoGranular = fromMicros(c.version), fromMicros(c.added), sharing.Level(c.tlp), c.noGranular
+	if cap(sc.arena)-len(sc.arena) < len(raw) {
+		sc.arena = make([]byte, 0, max(len(raw), 1<<20))
+	}
+	start := len(sc.arena)
+	sc.arena = append(sc.arena, raw...)
+	o.Raw = sc.arena[start:len(sc.arena):len(sc.arena)]
+	if c.recipients != "" {
+		for _, r := range strings.Split(strings.Trim(c.recipients, ","), ",") {
+			if kind, id, ok := strings.Cut(r, ":"); ok {
+				o.Recipients = append(o.Recipients, sharing.Recipient{Kind: sharing.RecipientKind(kind), ID: id})
+			}
+		}
+	}
+	return o, nil
+}
