@@ -1,6 +1,7 @@
 package taxii
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
@@ -148,10 +149,34 @@ func FuzzParseQuery(f *testing.F) {
 	})
 }
 
-func TestAppendTimeIsFormatTime(t *testing.T) {
-	for _, ts := range []time.Time{time.Unix(0, 0), time.UnixMilli(1740096000123), time.UnixMicro(1740096000123456), time.Date(2025, 2, 21, 1, 2, 3, 999_000_000, time.FixedZone("x", 3600))} {
-		if got, want := string(AppendTime([]byte("x"), ts)), "x"+FormatTime(ts); got != want {
-			t.Errorf("AppendTime(%v) = %q, want %q", ts, got, want)
+// TestAppendTimeIsTheLayout: the digit-by-digit AppendTime and FormatTime
+// write what the layouts they replace write, for fixed and random times.
+func TestAppendTimeIsTheLayout(t *testing.T) {
+	layout := func(t time.Time) string {
+		t = t.UTC()
+		if t.Nanosecond()%int(time.Millisecond) == 0 {
+			return t.Format("2006-01-02T15:04:05.000Z")
+		}
+		return t.Format("2006-01-02T15:04:05.000000Z")
+	}
+	times := []time.Time{time.Unix(0, 0), time.UnixMilli(1740096000123), time.UnixMicro(1740096000123456), time.Unix(0, 1740096000123456789),
+		time.Date(2025, 2, 21, 1, 2, 3, 999_000_000, time.FixedZone("x", 3600)), time.Date(0, 1, 1, 0, 0, 0, 1000, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		ns := rng.Int64N(250 * 365 * 24 * int64(time.Hour))
+		if rng.IntN(2) == 0 {
+			ns -= ns % int64(time.Millisecond)
+		}
+		times = append(times, time.Unix(-62135596800+rng.Int64N(12000*365*24*3600), 0).Add(time.Duration(ns%int64(time.Second))), time.Unix(0, ns))
+	}
+	for _, ts := range times {
+		want := layout(ts)
+		if got := string(AppendTime([]byte("x"), ts)); got != "x"+want {
+			t.Fatalf("AppendTime(%v) = %q, want %q", ts, got, "x"+want)
+		}
+		if got := FormatTime(ts); got != want {
+			t.Fatalf("FormatTime(%v) = %q, want %q", ts, got, want)
 		}
 	}
 }

@@ -212,11 +212,7 @@ type StatusDetail struct {
 // FormatTime renders a timestamp as TAXII and STIX write them: RFC 3339 in
 // UTC with at least millisecond precision.
 func FormatTime(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()%int(time.Millisecond) == 0 {
-		return t.Format("2006-01-02T15:04:05.000Z")
-	}
-	return t.Format("2006-01-02T15:04:05.000000Z")
+	return string(AppendTime(make([]byte, 0, len("2006-01-02T15:04:05.000000Z")), t))
 }
 
 // Search selects the latest versions of objects across collections (the
@@ -239,11 +235,45 @@ type Searcher interface {
 	CountObjects(ctx context.Context, s *Search, v *Visibility) (int, error)
 }
 
-// AppendTime appends t as FormatTime writes it.
+// AppendTime appends t as FormatTime writes it. Years 0 to 9999 are
+// written digit by digit: a TAXII page's audit entry names the version of
+// each of its objects, and the layout interpreter of time.AppendFormat
+// took a twentieth of serving the page.
 func AppendTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
-	if t.Nanosecond()%int(time.Millisecond) == 0 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		if t.Nanosecond()%int(time.Millisecond) == 0 {
+			return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+		}
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 	}
-	return t.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	h, mi, s := t.Clock()
+	digits := func(v, n int) {
+		for i := n - 1; i >= 0; i-- {
+			b = append(b, 0)
+		}
+		for i := len(b) - 1; n > 0; i, n = i-1, n-1 {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	digits(y, 4)
+	b = append(b, '-')
+	digits(int(mo), 2)
+	b = append(b, '-')
+	digits(d, 2)
+	b = append(b, 'T')
+	digits(h, 2)
+	b = append(b, ':')
+	digits(mi, 2)
+	b = append(b, ':')
+	digits(s, 2)
+	b = append(b, '.')
+	if ns := t.Nanosecond(); ns%int(time.Millisecond) == 0 {
+		digits(ns/int(time.Millisecond), 3)
+	} else {
+		digits(ns/int(time.Microsecond), 6) // truncated, as the layout does
+	}
+	return append(b, 'Z')
 }
