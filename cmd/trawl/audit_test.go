@@ -64,7 +64,7 @@ func TestAuditLog(t *testing.T) {
 	// The block that holds entry 3, with that entry's actor changed.
 	var first int64
 	var block []byte
-	if err := db.SQL().QueryRow(`SELECT first_seq, entries FROM audit_blocks WHERE first_seq <= 3 ORDER BY first_seq DESC LIMIT 1`).Scan(&first, &block); err != nil {
+	if err := db.AuditSQL().QueryRow(`SELECT first_seq, entries FROM audit_blocks WHERE first_seq <= 3 ORDER BY first_seq DESC LIMIT 1`).Scan(&first, &block); err != nil {
 		t.Fatal(err)
 	}
 	es, err := sqlstore.DecodeAuditBlock(block)
@@ -75,7 +75,7 @@ func TestAuditLog(t *testing.T) {
 	if block, err = sqlstore.EncodeAuditBlock(es); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`UPDATE audit_blocks SET entries = $1 WHERE first_seq = $2`, block, first); err != nil {
+	if _, err := db.AuditSQL().Exec(`UPDATE audit_blocks SET entries = $1 WHERE first_seq = $2`, block, first); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -3,7 +3,8 @@
 //
 // The database runs in WAL mode with synchronous=FULL, so a committed write
 // survives a crash or kill -9 of the process and of the machine, and readers
-// never block the writer.
+// never block the writer. The audit log is in a second file beside it
+// (AuditPath: trawl-audit.db), with the same settings.
 package sqlitestore
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -50,8 +52,36 @@ func Open(ctx context.Context, dir string) (*sqlstore.DB, error) {
 	return OpenFile(ctx, filepath.Join(dir, FileName))
 }
 
-// OpenFile opens the store in one database file.
+// OpenFile opens the store in the database file path, with the audit log
+// in the file beside it (AuditPath).
 func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
+	db, err := openDB(path, MaxIdleConns)
+	if err != nil {
+		return nil, err
+	}
+	adb, err := openDB(AuditPath(path), 4)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s, err := sqlstore.OpenSplit(ctx, db, adb, Dialect)
+	if err != nil {
+		db.Close()
+		adb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// AuditPath is the file of the audit log of the store in path: trawl.db's
+// is trawl-audit.db. Its writes, one per request, would otherwise make
+// every reader of the store's file read its pages again (sqlstore.OpenSplit).
+func AuditPath(path string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-audit" + ext
+}
+
+func openDB(path string, idle int) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -65,11 +95,6 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// more concurrent requests than that each request opened a connection
 	// (file, pragmas, the schema parsed again) and prepared its statements
 	// anew. WAL lets readers run beside the one writer.
-	db.SetMaxIdleConns(MaxIdleConns)
-	s, err := sqlstore.Open(ctx, db, Dialect)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	db.SetMaxIdleConns(idle)
+	return db, nil
 }

@@ -30,7 +30,7 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.adb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,115 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 	return tx.Commit()
 }
 
+// auditSchema is the schema of an audit database of its own (OpenSplit):
+// the tables of migrations 0004, 0013 and 0015, which hold the log in the
+// main database otherwise. Each statement may run again.
+var auditSchema = []string{
+	`CREATE TABLE IF NOT EXISTS audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, org_id TEXT NOT NULL,
+		action TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY, appends BIGINT NOT NULL)`,
+	`INSERT INTO audit_head (id, appends) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM audit_head WHERE id = 1)`,
+	`CREATE TABLE IF NOT EXISTS audit_blocks (first_seq BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL, entries {{BYTES}} NOT NULL)`,
+}
+
+// prepareAuditDB creates the audit database's tables and moves into it
+// the entries the main database holds: first a copy of those the audit
+// database lacks (one transaction), then their deletion from the main one
+// (another). A crash between the two leaves entries in both; the next open
+// copies nothing and deletes them. Entries are copied as stored, rows and
+// blocks alike, so that whatever was edited stays for Verify to find.
+func (s *DB) prepareAuditDB(ctx context.Context) error {
+	tx, err := s.adb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: audit database: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range auditSchema {
+		if _, err := tx.ExecContext(ctx, s.rewrite(q)); err != nil {
+			return fmt.Errorf("sqlstore: audit database schema: %w", err)
+		}
+	}
+	have, err := lastAuditSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash FROM audit_log WHERE seq > $1 ORDER BY seq`, have)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var seq, at int64
+		var status int
+		var actor, org, action, target, detail, prev, hash string
+		if err := rows.Scan(&seq, &at, &actor, &org, &action, &target, &status, &detail, &prev, &hash); err != nil {
+			rows.Close()
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			seq, at, actor, org, action, target, status, detail, prev, hash); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlstore: copy audit entry %d: %w", seq, err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, last_seq, last_hash, entries FROM audit_blocks WHERE first_seq > $1 ORDER BY first_seq`, have)
+	if err != nil {
+		return err
+	}
+	for blocks.Next() {
+		var first, last int64
+		var hash string
+		var b []byte
+		if err := blocks.Scan(&first, &last, &hash, &b); err != nil {
+			blocks.Close()
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, first, last, hash, b); err != nil {
+			blocks.Close()
+			return fmt.Errorf("sqlstore: copy audit block from entry %d: %w", first, err)
+		}
+	}
+	blocks.Close()
+	if err := blocks.Err(); err != nil {
+		return err
+	}
+	if have, err = lastAuditSeq(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: audit database: %w", err)
+	}
+	// Only what the audit database now holds leaves the main one.
+	mtx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer mtx.Rollback()
+	for _, q := range []string{`DELETE FROM audit_log WHERE seq <= $1`, `DELETE FROM audit_blocks WHERE first_seq <= $1`} {
+		if _, err := mtx.ExecContext(ctx, q, have); err != nil {
+			return err
+		}
+	}
+	return mtx.Commit()
+}
+
+// lastAuditSeq is the largest seq the log's rows and blocks name (0 when
+// empty), first and last seq of a block alike, so that a block edited to
+// end before it begins is still counted as held.
+func lastAuditSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var rows, first, last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_log`).Scan(&rows); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(first_seq), 0), COALESCE(MAX(last_seq), 0) FROM audit_blocks`).Scan(&first, &last); err != nil {
+		return 0, err
+	}
+	return max(rows, first, last), nil
+}
+
 // maxAuditBlock bounds the encoded size of a block (one entry may exceed it).
 const maxAuditBlock = 4 << 20
 
@@ -94,7 +203,7 @@ func auditHead(ctx context.Context, tx *sql.Tx) (int64, string, error) {
 
 func (s *DB) AuditRange(ctx context.Context, from int64, limit int) ([]audit.Entry, error) {
 	// The rows of a log from before blocks come first.
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash
+	rows, err := s.adb.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash
 		FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, limit)
 	if err != nil {
 		return nil, err
@@ -123,7 +232,7 @@ func (s *DB) AuditRange(ctx context.Context, from int64, limit int) ([]audit.Ent
 	// Every block holds an entry at least, so limit+1 blocks are enough
 	// (the first may begin before from); without the bound, PostgreSQL
 	// would send the whole rest of the log.
-	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, entries FROM audit_blocks
+	blocks, err := s.adb.QueryContext(ctx, `SELECT first_seq, entries FROM audit_blocks
 		WHERE first_seq >= (SELECT COALESCE(MAX(first_seq), 0) FROM audit_blocks WHERE first_seq <= $1) ORDER BY first_seq LIMIT $2`, from, limit-len(out)+1)
 	if err != nil {
 		return nil, err

@@ -168,21 +168,27 @@ const (
 type objectScanner struct {
 	collection string // "": the rows carry collection_id
 	arena      []byte
+	// The destinations of Scan, here so that they are not allocated anew
+	// for each row (they escape through Scan's arguments).
+	coll      string
+	seq       int64
+	head, raw sql.RawBytes
 }
 
 func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
 	var o taxii.StoredObject
-	var head, raw sql.RawBytes
 	var err error
 	if sc.collection != "" {
-		o.CollectionID = sc.collection
-		err = rows.Scan(&o.Seq, &head, &raw)
+		err = rows.Scan(&sc.seq, &sc.head, &sc.raw)
+		sc.coll = sc.collection
 	} else {
-		err = rows.Scan(&o.CollectionID, &o.Seq, &head, &raw)
+		err = rows.Scan(&sc.coll, &sc.seq, &sc.head, &sc.raw)
 	}
 	if err != nil {
 		return o, err
 	}
+	o.CollectionID, o.Seq = sc.coll, sc.seq
+	head, raw := sc.head, sc.raw
 	var c headCols
 	if err := decodeObjectHead(head, &c); err != nil {
 		return o, fmt.Errorf("sqlstore: object row %d: %w", o.Seq, err)

@@ -143,7 +143,7 @@ func testAuditTamper(t *testing.T, h Harness) {
 		if err := db.AppendAudit(ctx, entries(5, "x")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SQL().Exec(`UPDATE audit_blocks SET entries = $1`, []byte{1, 5, 0}); err != nil {
+		if _, err := db.AuditSQL().Exec(`UPDATE audit_blocks SET entries = $1`, []byte{1, 5, 0}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := audit.Verify(ctx, db); err == nil || !strings.Contains(err.Error(), "audit block from entry 1") {
@@ -156,7 +156,7 @@ func testAuditTamper(t *testing.T, h Harness) {
 // makes of their entries.
 func rewriteAudit(t *testing.T, db *sqlstore.DB, tamper func([]audit.Entry) []audit.Entry) {
 	t.Helper()
-	rows, err := db.SQL().Query(`SELECT entries FROM audit_blocks ORDER BY first_seq`)
+	rows, err := db.AuditSQL().Query(`SELECT entries FROM audit_blocks ORDER BY first_seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,10 +179,10 @@ func rewriteAudit(t *testing.T, db *sqlstore.DB, tamper func([]audit.Entry) []au
 		t.Fatal(err)
 	}
 	last := all[len(all)-1]
-	if _, err := db.SQL().Exec(`DELETE FROM audit_blocks`); err != nil {
+	if _, err := db.AuditSQL().Exec(`DELETE FROM audit_blocks`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SQL().Exec(`INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, all[0].Seq, last.Seq, last.Hash, b); err != nil {
+	if _, err := db.AuditSQL().Exec(`INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, all[0].Seq, last.Seq, last.Hash, b); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -196,7 +196,7 @@ func testAuditRowsBeforeBlocks(t *testing.T, h Harness) {
 	old := entries(4, "old")
 	audit.Chain(0, "", old)
 	for _, e := range old {
-		if _, err := db.SQL().Exec(`INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		if _, err := db.AuditSQL().Exec(`INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			e.Seq, e.Time.UnixMicro(), e.Actor, e.OrgID, e.Action, e.Target, e.Status, e.Detail, e.Prev, e.Hash); err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func testAuditRowsBeforeBlocks(t *testing.T, h Harness) {
 	if len(got) != 3 || got[0].Seq != 3 || got[2].Seq != 5 || got[2].Prev != got[1].Hash || got[2].Actor != "key_new" {
 		t.Fatalf("range across rows and blocks: %+v", got)
 	}
-	if _, err := db.SQL().Exec(`UPDATE audit_log SET actor = 'key_innocent' WHERE seq = 2`); err != nil {
+	if _, err := db.AuditSQL().Exec(`UPDATE audit_log SET actor = 'key_innocent' WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := audit.Verify(ctx, db); len(v.Problems) == 0 || v.Problems[0].Seq != 2 || v.Problems[0].Kind != "edited" {
@@ -240,7 +240,7 @@ func testAuditLargeAppendSplits(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	var blocks int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM audit_blocks`).Scan(&blocks); err != nil {
+	if err := db.AuditSQL().QueryRow(`SELECT COUNT(*) FROM audit_blocks`).Scan(&blocks); err != nil {
 		t.Fatal(err)
 	}
 	if blocks < 3 {
