@@ -50,3 +50,15 @@ func FuzzDecodeObjectHead(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecodeObjectHead(b *testing.B) {
+	c := sampleHead()
+	head := appendObjectHead(nil, &c)
+	b.ReportAllocs()
+	for b.Loop() {
+		var got headCols
+		if err := decodeObjectHead(head, &got); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
