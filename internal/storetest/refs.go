@@ -320,3 +320,26 @@ func testSearchCountsOnlyVisible(t *testing.T, h Harness) {
 	}
 	noneOf(t, "by id anywhere", []taxii.StoredObject{*o}, w.secret)
 }
+
+// testObjectRefsEscapedKey: a report whose object_refs name is written
+// with JSON escapes is the same report to every decoder; the ids a reader
+// may not see are stripped from it too.
+func testObjectRefsEscapedKey(t *testing.T, h Harness) {
+	ctx := context.Background()
+	w := newRefsWorld(t, h)
+	id := "report--0d1e5c1a-0000-4000-8000-000000000009"
+	raw := json.RawMessage(fmt.Sprintf(`{"type":"report","spec_version":"2.1","id":%q,"created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z",
+		"name":"Lazarus laundering","published":"2025-01-02T00:00:00Z","object\u005frefs":[%q,%q],"object_marking_refs":[%q]}`, id, w.secret, w.green, tlpGreen))
+	st, err := w.svc.Import(ctx, "org_a", w.coll.ID, []json.RawMessage{raw})
+	if err != nil || st.FailureCount > 0 {
+		t.Fatalf("import: %v %+v", err, st.Failures)
+	}
+	pg, err := w.svc.Objects(ctx, reader("org_b"), w.coll.ID, &taxii.Query{Limit: 1000, IDs: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Objects) != 1 {
+		t.Fatalf("org_b reads %d versions of the report, want 1", len(pg.Objects))
+	}
+	noneOf(t, "escaped object_refs", pg.Objects, w.secret)
+}

@@ -31,6 +31,7 @@ func taxiiTests() []struct {
 		{"TAXIIStatus", testStatus},
 		{"TAXIISecret", testSecret},
 		{"ObjectRefsStripped", testObjectRefsStripped},
+		{"ObjectRefsEscapedKey", testObjectRefsEscapedKey},
 		{"SearchCountsOnlyVisible", testSearchCountsOnlyVisible},
 		{"TAXIIObjectHeads", testObjectHeads},
 	}

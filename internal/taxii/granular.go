@@ -10,11 +10,17 @@ import (
 )
 
 // MayHaveGranular reports whether the JSON object raw may have a
-// granular_markings property; false is certain. A key may be written with
-// escapes ("granular\u005fmarkings") that a JSON decoder reads as the
-// same name, so any escape of that form counts.
-func MayHaveGranular(raw []byte) bool {
-	return bytes.Contains(raw, []byte(`"granular_markings"`)) || bytes.Contains(raw, []byte(`\u`))
+// granular_markings property; false is certain.
+func MayHaveGranular(raw []byte) bool { return mayHaveKey(raw, granularKey) }
+
+var granularKey = []byte(`"granular_markings"`)
+
+// mayHaveKey reports whether the JSON object raw may have the property
+// whose quoted name is key; false is certain. A name may be written with
+// escapes ("granular\u005fmarkings") that a JSON decoder reads as the same
+// name, so any escape of that form counts.
+func mayHaveKey(raw, key []byte) bool {
+	return bytes.Contains(raw, key) || bytes.Contains(raw, []byte(`\u`))
 }
 
 // redactGranular removes from raw every property that a granular TLP

@@ -1,7 +1,6 @@
 package taxii
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -119,7 +118,7 @@ func (s *Service) stripRefs(ctx context.Context, v *Visibility, objs []StoredObj
 				dropIfAny = map[int][]string{}
 			}
 			dropIfAny[i] = refs
-		case bytes.Contains(o.Raw, objectRefsKey):
+		case mayHaveKey(o.Raw, objectRefsKey):
 			var x struct {
 				ObjectRefs []string `json:"object_refs"`
 			}
