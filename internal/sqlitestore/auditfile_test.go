@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,10 @@ func TestAuditMovesToItsOwnFile(t *testing.T) {
 			}
 		}
 		if _, err := db.SQL().Exec(`INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, 4, 7, es[6].Hash, block); err != nil {
+			t.Fatal(err)
+		}
+		// Before migration 0018, nothing named the audit file.
+		if _, err := db.SQL().Exec(`DELETE FROM audit_store`); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,6 +107,47 @@ func TestAuditMovesToItsOwnFile(t *testing.T) {
 	}
 	check(db, 9)
 	db.Close()
+
+	// The audit file missing, or another store's: the store does not open,
+	// and says why.
+	other := t.TempDir()
+	if db, err := sqlitestore.Open(ctx, other); err != nil {
+		t.Fatal(err)
+	} else {
+		db.Close()
+	}
+	saved := t.TempDir()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Rename(sqlitestore.AuditPath(main)+suffix, filepath.Join(saved, "a"+suffix))
+	}
+	if _, err := sqlitestore.Open(ctx, dir); !errors.Is(err, sqlstore.ErrAuditFile) {
+		t.Fatalf("open without the audit file: %v, want ErrAuditFile", err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(sqlitestore.AuditPath(main) + suffix)
+		os.Rename(sqlitestore.AuditPath(filepath.Join(other, sqlitestore.FileName))+suffix, sqlitestore.AuditPath(main)+suffix)
+	}
+	if _, err := sqlitestore.Open(ctx, dir); !errors.Is(err, sqlstore.ErrAuditFile) {
+		t.Fatalf("open with another store's audit file: %v, want ErrAuditFile", err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(sqlitestore.AuditPath(main) + suffix)
+		os.Rename(filepath.Join(saved, "a"+suffix), sqlitestore.AuditPath(main)+suffix)
+	}
+	db, err = sqlitestore.Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("open with the audit file back: %v", err)
+	}
+	check(db, 9)
+
+	// An entry in both files, not alike: the open stops, nothing deleted.
+	if _, err := db.SQL().Exec(`INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES (2, 0, 'key_x', '', 'x', 'x', 200, '', '', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := sqlitestore.Open(ctx, dir); !errors.Is(err, sqlstore.ErrAuditFile) {
+		t.Fatalf("open with an entry in both files, not alike: %v, want ErrAuditFile", err)
+	}
 
 	// An entry edited in the main file before the move is found after it.
 	dir2 := t.TempDir()

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
@@ -70,22 +72,39 @@ func (s *DB) appendAudit(ctx context.Context, entries []audit.Entry) error {
 
 // auditSchema is the schema of an audit database of its own (OpenSplit):
 // the tables of migrations 0004, 0013 and 0015, which hold the log in the
-// main database otherwise. Each statement may run again.
+// main database otherwise, and audit_store (migration 0018). Each
+// statement may run again.
 var auditSchema = []string{
 	`CREATE TABLE IF NOT EXISTS audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, org_id TEXT NOT NULL,
 		action TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY, appends BIGINT NOT NULL)`,
 	`INSERT INTO audit_head (id, appends) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM audit_head WHERE id = 1)`,
 	`CREATE TABLE IF NOT EXISTS audit_blocks (first_seq BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL, entries {{BYTES}} NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS audit_store (id TEXT NOT NULL)`,
 }
 
-// prepareAuditDB creates the audit database's tables and moves into it
-// the entries the main database holds: first a copy of those the audit
-// database lacks (one transaction), then their deletion from the main one
-// (another). A crash between the two leaves entries in both; the next open
-// copies nothing and deletes them. Entries are copied as stored, rows and
-// blocks alike, so that whatever was edited stays for Verify to find.
+// ErrAuditFile is returned by OpenSplit when the audit database is not
+// the one the main database was opened with: missing, emptied, or
+// another store's. A store whose log has gone must not carry on as if it
+// had none.
+var ErrAuditFile = errors.New("sqlstore: the audit log's database is not this store's")
+
+// prepareAuditDB creates the audit database's tables, checks that it is
+// the main database's (both hold the id of the pair in audit_store), and
+// moves into it the entries the main database holds (written before the
+// split): first a copy of those the audit database lacks, in one
+// transaction, then the deletion from the main database of exactly the
+// entries the audit database now holds alike, in another. A crash between
+// the two leaves entries in both; the next open copies nothing and deletes
+// them. An entry held by both but not alike stops the open with nothing
+// deleted. Entries are copied as stored, rows and blocks alike, so that
+// whatever was edited stays for Verify to find.
 func (s *DB) prepareAuditDB(ctx context.Context) error {
+	var mainID string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM audit_store`).Scan(&mainID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	tx, err := s.adb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: audit database: %w", err)
@@ -96,85 +115,149 @@ func (s *DB) prepareAuditDB(ctx context.Context) error {
 			return fmt.Errorf("sqlstore: audit database schema: %w", err)
 		}
 	}
-	have, err := lastAuditSeq(ctx, tx)
-	if err != nil {
+	var auditID string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM audit_store`).Scan(&auditID)
+	switch {
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash FROM audit_log WHERE seq > $1 ORDER BY seq`, have)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var seq, at int64
-		var status int
-		var actor, org, action, target, detail, prev, hash string
-		if err := rows.Scan(&seq, &at, &actor, &org, &action, &target, &status, &detail, &prev, &hash); err != nil {
-			rows.Close()
+	case mainID != "" && auditID == "":
+		return fmt.Errorf("%w: it holds no log, and this store's log (%s) was moved into it; restore it from the backup of the main database", ErrAuditFile, mainID)
+	case mainID != "" && auditID != mainID:
+		return fmt.Errorf("%w: it is the log %s, this store's is %s", ErrAuditFile, auditID, mainID)
+	case auditID == "":
+		var b [16]byte
+		rand.Read(b[:])
+		auditID = hex.EncodeToString(b[:])
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_store (id) VALUES ($1)`, auditID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			seq, at, actor, org, action, target, status, detail, prev, hash); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlstore: copy audit entry %d: %w", seq, err)
-		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, last_seq, last_hash, entries FROM audit_blocks WHERE first_seq > $1 ORDER BY first_seq`, have)
+	rowKeys, err := s.copyAuditRows(ctx, tx)
 	if err != nil {
 		return err
 	}
-	for blocks.Next() {
-		var first, last int64
-		var hash string
-		var b []byte
-		if err := blocks.Scan(&first, &last, &hash, &b); err != nil {
-			blocks.Close()
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, first, last, hash, b); err != nil {
-			blocks.Close()
-			return fmt.Errorf("sqlstore: copy audit block from entry %d: %w", first, err)
-		}
-	}
-	blocks.Close()
-	if err := blocks.Err(); err != nil {
-		return err
-	}
-	if have, err = lastAuditSeq(ctx, tx); err != nil {
+	blockKeys, err := s.copyAuditBlocks(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: audit database: %w", err)
 	}
-	// Only what the audit database now holds leaves the main one.
 	mtx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer mtx.Rollback()
-	for _, q := range []string{`DELETE FROM audit_log WHERE seq <= $1`, `DELETE FROM audit_blocks WHERE first_seq <= $1`} {
-		if _, err := mtx.ExecContext(ctx, q, have); err != nil {
+	if mainID == "" {
+		if _, err := mtx.ExecContext(ctx, `INSERT INTO audit_store (id) VALUES ($1)`, auditID); err != nil {
+			return err
+		}
+	}
+	for _, k := range rowKeys {
+		if _, err := mtx.ExecContext(ctx, `DELETE FROM audit_log WHERE seq = $1 AND hash = $2`, k.seq, k.hash); err != nil {
+			return err
+		}
+	}
+	for _, k := range blockKeys {
+		if _, err := mtx.ExecContext(ctx, `DELETE FROM audit_blocks WHERE first_seq = $1 AND last_hash = $2`, k.seq, k.hash); err != nil {
 			return err
 		}
 	}
 	return mtx.Commit()
 }
 
-// lastAuditSeq is the largest seq the log's rows and blocks name (0 when
-// empty), first and last seq of a block alike, so that a block edited to
-// end before it begins is still counted as held.
-func lastAuditSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var rows, first, last int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_log`).Scan(&rows); err != nil {
-		return 0, err
+// auditKey names a row (seq, hash) or a block (first_seq, last_hash) that
+// the audit database holds alike.
+type auditKey struct {
+	seq  int64
+	hash string
+}
+
+// copyAuditRows copies into tx the main database's audit rows that it
+// lacks and returns the keys of all the main database's rows, which tx
+// now holds alike.
+func (s *DB) copyAuditRows(ctx context.Context, tx *sql.Tx) ([]auditKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return nil, err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(first_seq), 0), COALESCE(MAX(last_seq), 0) FROM audit_blocks`).Scan(&first, &last); err != nil {
-		return 0, err
+	defer rows.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (seq, at, actor, org_id, action, target, status, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	if err != nil {
+		return nil, err
 	}
-	return max(rows, first, last), nil
+	defer ins.Close()
+	get, err := tx.PrepareContext(ctx, `SELECT seq, at, actor, org_id, action, target, status, detail, prev, hash FROM audit_log WHERE seq = $1`)
+	if err != nil {
+		return nil, err
+	}
+	defer get.Close()
+	var keys []auditKey
+	for rows.Next() {
+		var e, h auditRow
+		if err := rows.Scan(e.dest()...); err != nil {
+			return nil, err
+		}
+		seq, hash := e.seq, e.hash
+		err := get.QueryRowContext(ctx, seq).Scan(h.dest()...)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := ins.ExecContext(ctx, e.seq, e.at, e.actor, e.org, e.action, e.target, e.status, e.detail, e.prev, e.hash); err != nil {
+				return nil, fmt.Errorf("sqlstore: copy audit entry %d: %w", seq, err)
+			}
+		case err != nil:
+			return nil, err
+		case h != e:
+			return nil, fmt.Errorf("%w: audit entry %d is in both databases, not alike; nothing was deleted: compare them before removing either", ErrAuditFile, seq)
+		}
+		keys = append(keys, auditKey{seq, hash})
+	}
+	return keys, rows.Err()
+}
+
+// auditRow is a row of audit_log as stored.
+type auditRow struct {
+	seq, at                                        int64
+	status                                         int
+	actor, org, action, target, detail, prev, hash string
+}
+
+func (r *auditRow) dest() []any {
+	return []any{&r.seq, &r.at, &r.actor, &r.org, &r.action, &r.target, &r.status, &r.detail, &r.prev, &r.hash}
+}
+
+// copyAuditBlocks is copyAuditRows for blocks.
+func (s *DB) copyAuditBlocks(ctx context.Context, tx *sql.Tx) ([]auditKey, error) {
+	blocks, err := s.db.QueryContext(ctx, `SELECT first_seq, last_seq, last_hash, entries FROM audit_blocks ORDER BY first_seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer blocks.Close()
+	var keys []auditKey
+	for blocks.Next() {
+		var first, last int64
+		var hash string
+		var b []byte
+		if err := blocks.Scan(&first, &last, &hash, &b); err != nil {
+			return nil, err
+		}
+		var hlast int64
+		var hhash string
+		var hb []byte
+		err := tx.QueryRowContext(ctx, `SELECT last_seq, last_hash, entries FROM audit_blocks WHERE first_seq = $1`, first).Scan(&hlast, &hhash, &hb)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_blocks (first_seq, last_seq, last_hash, entries) VALUES ($1, $2, $3, $4)`, first, last, hash, b); err != nil {
+				return nil, fmt.Errorf("sqlstore: copy audit block from entry %d: %w", first, err)
+			}
+		case err != nil:
+			return nil, err
+		case hlast != last || hhash != hash || !bytes.Equal(hb, b):
+			return nil, fmt.Errorf("%w: the audit block from entry %d is in both databases, not alike; nothing was deleted: compare them before removing either", ErrAuditFile, first)
+		}
+		keys = append(keys, auditKey{first, hash})
+	}
+	return keys, blocks.Err()
 }
 
 // maxAuditBlock bounds the encoded size of a block (one entry may exceed it).

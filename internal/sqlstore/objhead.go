@@ -115,12 +115,19 @@ func decodeObjectHead(head []byte, c *headCols) error {
 }
 
 // fillObjectHeads writes the head of every row written before migration
-// 0017, in its transaction.
-func fillObjectHeads(ctx context.Context, tx *sql.Tx) error {
+// 0017, in its transaction, then makes a row without one an error: a
+// trawl older than the database still running (another replica during an
+// upgrade) fails to write instead of storing rows no reader can decode.
+func fillObjectHeads(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	type row struct {
 		seq int64
 		c   headCols
 	}
+	update, err := tx.PrepareContext(ctx, `UPDATE stix_objects SET head = $1 WHERE seq = $2`)
+	if err != nil {
+		return err
+	}
+	defer update.Close()
 	var last int64
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT seq, object_id, type, spec_version, added_by_org, share_group, recipients, sighted_owner, version, date_added, tlp, raw
@@ -145,15 +152,22 @@ func fillObjectHeads(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 		if len(batch) == 0 {
-			return nil
+			break
 		}
 		for i := range batch {
-			if _, err := tx.ExecContext(ctx, `UPDATE stix_objects SET head = $1 WHERE seq = $2`, appendObjectHead(nil, &batch[i].c), batch[i].seq); err != nil {
+			if _, err := update.ExecContext(ctx, appendObjectHead(nil, &batch[i].c), batch[i].seq); err != nil {
 				return err
 			}
 		}
 		last = batch[len(batch)-1].seq
 	}
+	guard := `ALTER TABLE stix_objects ADD CONSTRAINT stix_objects_head_required CHECK (head IS NOT NULL) NOT VALID`
+	if d.Name == "sqlite" {
+		guard = `CREATE TRIGGER IF NOT EXISTS stix_objects_head_required BEFORE INSERT ON stix_objects WHEN NEW.head IS NULL
+			BEGIN SELECT RAISE(ABORT, 'stix_objects.head is required: a trawl older than this database is writing to it'); END`
+	}
+	_, err = tx.ExecContext(ctx, guard)
+	return err
 }
 
 // pageCols are the columns an objectScanner reads from rows of the

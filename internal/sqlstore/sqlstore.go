@@ -52,11 +52,11 @@ type migration struct {
 	name    string
 	sql     string
 	// after, when set, runs in the migration's transaction after sql.
-	after func(context.Context, *sql.Tx) error
+	after func(context.Context, *sql.Tx, Dialect) error
 }
 
 // goSteps are the parts of migrations written in Go, by version.
-var goSteps = map[int]func(context.Context, *sql.Tx) error{
+var goSteps = map[int]func(context.Context, *sql.Tx, Dialect) error{
 	17: fillObjectHeads,
 }
 
@@ -169,7 +169,7 @@ func (s *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlstore: apply migration %s: %w", m.name, err)
 		}
 		if m.after != nil {
-			if err := m.after(ctx, tx); err != nil {
+			if err := m.after(ctx, tx, s.dialect); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("sqlstore: apply migration %s: %w", m.name, err)
 			}
