@@ -184,6 +184,7 @@ const (
 type objectScanner struct {
 	collection string // "": the rows carry collection_id
 	arena      []byte
+	expect     int // rows still to come, when known (scanPage)
 	// The destinations of Scan, here so that they are not allocated anew
 	// for each row (they escape through Scan's arguments).
 	coll      string
@@ -212,7 +213,16 @@ func (sc *objectScanner) scan(rows *sql.Rows) (taxii.StoredObject, error) {
 	o.ID, o.Type, o.SpecVersion, o.AddedByOrg, o.Group, o.SightedOwner = c.id, c.typ, c.spec, c.org, c.group, c.sightedOwner
 	o.Version, o.DateAdded, o.Level, o.NoGranular = fromMicros(c.version), fromMicros(c.added), sharing.Level(c.tlp), c.noGranular
 	if cap(sc.arena)-len(sc.arena) < len(raw) {
-		sc.arena = make([]byte, 0, max(len(raw), 1<<20))
+		// A new buffer (zeroed on allocation, so its size costs): for the
+		// rows still expected at this row's size, else a megabyte.
+		size := 1 << 20
+		if sc.expect > 0 {
+			size = min(max(sc.expect*len(raw)*5/4, 64<<10), 8<<20)
+		}
+		sc.arena = make([]byte, 0, max(len(raw), size))
+	}
+	if sc.expect > 0 {
+		sc.expect--
 	}
 	start := len(sc.arena)
 	sc.arena = append(sc.arena, raw...)

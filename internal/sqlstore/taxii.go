@@ -400,6 +400,7 @@ func (s *DB) Objects(ctx context.Context, collectionID string, q *taxii.Query, a
 // whether a row beyond it says more follow.
 func scanPage(rows *sql.Rows, sc *objectScanner, limit int) ([]taxii.StoredObject, bool, error) {
 	defer rows.Close()
+	sc.expect = limit + 1
 	out := make([]taxii.StoredObject, 0, min(limit+1, 1024))
 	for rows.Next() {
 		o, err := sc.scan(rows)
