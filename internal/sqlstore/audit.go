@@ -436,10 +436,7 @@ func DecodeAuditBlock(b []byte) ([]audit.Entry, error) {
 
 // blockReader reads an encoded block; bad sticks once a read runs short.
 type blockReader struct {
-	b []byte
-	// s, when set, holds the bytes b held at the start: str then returns
-	// pieces of it instead of allocating each string.
-	s   string
+	b   []byte
 	bad bool
 }
 
@@ -473,12 +470,4 @@ func (r *blockReader) next(n uint64) []byte {
 	return v
 }
 
-func (r *blockReader) str() string {
-	n := r.uvarint()
-	at := len(r.s) - len(r.b)
-	v := r.next(n)
-	if r.s != "" && !r.bad {
-		return r.s[at : at+len(v)]
-	}
-	return string(v)
-}
+func (r *blockReader) str() string { return string(r.next(r.uvarint())) }

@@ -88,30 +88,66 @@ func decodeObjectHead(head []byte, c *headCols) error {
 	if len(head) == 0 || head[0] != objectHeadFormat {
 		return errBadHead
 	}
-	r := blockReader{b: head[1:], s: string(head[1:])}
-	c.version, c.added, c.tlp = r.varint(), r.varint(), r.varint()
-	flags := r.uvarint()
-	if flags&^headFlags != 0 {
+	// Read in place, not through blockReader, whose calls the compiler
+	// does not inline: a page decodes a thousand heads.
+	s := string(head)
+	i := 1
+	var v uint64
+	var n int
+	next := func() bool {
+		v, n = binary.Uvarint(head[i:])
+		i += n
+		return n > 0
+	}
+	if !next() {
 		return errBadHead
 	}
+	c.version = unzigzag(v)
+	if !next() {
+		return errBadHead
+	}
+	c.added = unzigzag(v)
+	if !next() {
+		return errBadHead
+	}
+	c.tlp = unzigzag(v)
+	if !next() || v&^headFlags != 0 {
+		return errBadHead
+	}
+	flags := v
 	c.noGranular = flags&headNoGranular != 0
-	c.id = r.str()
+	str := func(p *string) bool {
+		if !next() || v > uint64(len(s)-i) {
+			return false
+		}
+		*p = s[i : i+int(v)]
+		i += int(v)
+		return true
+	}
+	if !str(&c.id) {
+		return errBadHead
+	}
 	if flags&headTypeInID != 0 {
-		n := r.uvarint()
-		if n > uint64(len(c.id)) || !typePrefixes(c.id, int(n)) {
+		if !next() || v > uint64(len(c.id)) || !typePrefixes(c.id, int(v)) {
 			return errBadHead
 		}
-		c.typ = c.id[:n]
-	} else {
-		c.typ = r.str()
+		c.typ = c.id[:v]
+	} else if !str(&c.typ) {
+		return errBadHead
 	}
-	for _, p := range [...]*string{&c.spec, &c.org, &c.group, &c.recipients, &c.sightedOwner} {
-		*p = r.str()
-	}
-	if r.bad || len(r.b) != 0 {
+	if !str(&c.spec) || !str(&c.org) || !str(&c.group) || !str(&c.recipients) || !str(&c.sightedOwner) || i != len(s) {
 		return errBadHead
 	}
 	return nil
+}
+
+// unzigzag undoes binary.AppendVarint's zig-zag encoding.
+func unzigzag(u uint64) int64 {
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
 }
 
 // fillObjectHeads writes the head of every row written before migration
