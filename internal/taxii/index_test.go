@@ -72,3 +72,18 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// FuzzJSONString: jsonString decodes as encoding/json does, string or not.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"TraderTraitor"`, `"caf\u00e9"`, `"a\"b"`, `"tab	in"`, "\"\xff\"", `""`, `"`, `12`, ` "x"`, `"x" `, `null`, `"\\"`, `"é"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var want string
+		werr := json.Unmarshal(v, &want)
+		got, ok := jsonString(v)
+		if ok != (werr == nil) || got != want {
+			t.Fatalf("jsonString(%q) = %q, %v; encoding/json: %q, %v", v, got, ok, want, werr)
+		}
+	})
+}
