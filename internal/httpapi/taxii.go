@@ -200,11 +200,6 @@ func envelopeOf(w http.ResponseWriter, pg *taxii.Page) {
 		size += len(o.Raw) + 1
 	}
 	bp := envelopeBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooledEnvelope {
-			envelopeBufs.Put(bp)
-		}
-	}()
 	b := (*bp)[:0]
 	if cap(b) < size {
 		b = make([]byte, 0, size)
@@ -228,7 +223,10 @@ func envelopeOf(w http.ResponseWriter, pg *taxii.Page) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b) // copies b out: a Writer must not keep it
-	*bp = b
+	if cap(b) <= maxPooledEnvelope {
+		*bp = b
+		envelopeBufs.Put(bp)
+	}
 }
 
 // envelopeBufs are the buffers envelopeOf builds pages in: a page of 1,000

@@ -99,11 +99,7 @@ func LatestVersion() int {
 // Open migrates db to the latest schema and returns the store. It takes
 // ownership of db.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
-	s := &DB{db: db, adb: db, dialect: d}
-	if err := s.migrate(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return OpenSplit(ctx, db, db, d)
 }
 
 // OpenSplit is Open with the audit log in a database of its own, auditDB
@@ -113,14 +109,16 @@ func Open(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 // write-ahead log: with the log in the same file, each TAXII page was read
 // from the operating system anew, about a sixth of its cost. Entries that
 // db holds (written before the split) are moved into auditDB. It takes
-// ownership of both.
+// ownership of both; auditDB may be db (Open).
 func OpenSplit(ctx context.Context, db, auditDB *sql.DB, d Dialect) (*DB, error) {
 	s := &DB{db: db, adb: auditDB, dialect: d}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.prepareAuditDB(ctx); err != nil {
-		return nil, err
+	if auditDB != db {
+		if err := s.prepareAuditDB(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
