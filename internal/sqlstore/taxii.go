@@ -127,6 +127,29 @@ func (s *DB) placeholders(first, n int) string {
 type versionInfo struct{ min, max int64 }
 
 func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject) (time.Time, []taxii.AddResult, error) {
+	return s.addObjects(ctx, collectionID, orgID, objs, nil)
+}
+
+// AddObjectsStatus is AddObjects that writes the status in its transaction.
+func (s *DB) AddObjectsStatus(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject, status func(time.Time, []taxii.AddResult) *taxii.Status) error {
+	if len(objs) == 0 {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := s.putStatus(ctx, tx, status(time.Time{}, nil)); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	_, _, err := s.addObjects(ctx, collectionID, orgID, objs, status)
+	return err
+}
+
+// addObjects is AddObjects; when status is not nil, the status it returns
+// is written before the commit.
+func (s *DB) addObjects(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject, status func(time.Time, []taxii.AddResult) *taxii.Status) (time.Time, []taxii.AddResult, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return time.Time{}, nil, err
@@ -324,6 +347,11 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 		}
 		q.WriteString(` ON CONFLICT DO NOTHING`)
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return time.Time{}, nil, err
+		}
+	}
+	if status != nil {
+		if err := s.putStatus(ctx, tx, status(fromMicros(added), results)); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
@@ -603,11 +631,16 @@ func (s *DB) CreateStatus(ctx context.Context, st *taxii.Status, envelope []byte
 	return err
 }
 
-func (s *DB) UpdateStatus(ctx context.Context, st *taxii.Status) error {
+// putStatus writes st in tx: a new row, or the update of a queued one,
+// whose envelope is dropped once st is complete.
+func (s *DB) putStatus(ctx context.Context, tx *sql.Tx, st *taxii.Status) error {
 	d, _ := json.Marshal(statusDetails{st.Successes, st.Failures, st.Pendings})
-	_, err := s.db.ExecContext(ctx, `UPDATE taxii_status SET status = $2, success_count = $3, failure_count = $4, pending_count = $5, details = $6,
-		envelope = CASE WHEN $2 = 'complete' THEN NULL ELSE envelope END WHERE id = $1`,
-		st.ID, st.Status, st.SuccessCount, st.FailureCount, st.PendingCount, d)
+	_, err := s.txExec(ctx, tx, `INSERT INTO taxii_status (id, collection_id, org_id, status, request_timestamp, total_count, success_count, failure_count, pending_count, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, success_count = excluded.success_count, failure_count = excluded.failure_count,
+		pending_count = excluded.pending_count, details = excluded.details,
+		envelope = CASE WHEN excluded.status = 'complete' THEN NULL ELSE taxii_status.envelope END`,
+		st.ID, st.CollectionID, st.OrgID, st.Status, micros(st.RequestTimestamp), st.TotalCount, st.SuccessCount, st.FailureCount, st.PendingCount, d)
 	return err
 }
 

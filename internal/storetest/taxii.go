@@ -315,7 +315,12 @@ func testStatus(t *testing.T, h Harness) {
 	st.Status, st.PendingCount, st.SuccessCount, st.FailureCount = "complete", 0, 1, 1
 	st.Successes = []taxii.StatusDetail{{ID: uuidN(1), Version: "2025-02-21T14:00:00.000Z"}}
 	st.Failures = []taxii.StatusDetail{{ID: uuidN(2), Message: "bad"}}
-	if err := db.UpdateStatus(ctx, st); err != nil {
+	if err := db.AddObjectsStatus(ctx, c.ID, "org_a", nil, func(added time.Time, res []taxii.AddResult) *taxii.Status {
+		if !added.IsZero() || res != nil {
+			t.Errorf("nothing stored, yet given %v %+v", added, res)
+		}
+		return st
+	}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Status(ctx, st.ID)
@@ -326,6 +331,36 @@ func testStatus(t *testing.T, h Harness) {
 		t.Fatalf("completed job still pending: %+v", jobs)
 	}
 	_, err = db.Status(ctx, "nope")
+	wantCode(t, err, errs.NotFound)
+
+	// Objects and a new status, in one transaction.
+	t0 := time.Date(2025, 2, 21, 14, 0, 0, 0, time.UTC)
+	objs := []taxii.NewObject{obj(uuidN(3), t0), obj(uuidN(4), t0), obj(uuidN(3), t0)}
+	st2 := &taxii.Status{ID: "6b5e5a3e-0f5c-4b8e-9d43-3f1f0f6c2a11", RequestTimestamp: time.Now().UTC().Truncate(time.Microsecond),
+		TotalCount: 3, CollectionID: c.ID, OrgID: "org_a"}
+	err = db.AddObjectsStatus(ctx, c.ID, "org_a", objs, func(added time.Time, res []taxii.AddResult) *taxii.Status {
+		if added.IsZero() || len(res) != 3 || !res[0].Created || !res[1].Created || res[2].Created {
+			t.Errorf("AddObjects' answer: %v %+v", added, res)
+		}
+		st2.Status, st2.SuccessCount = "complete", len(res)
+		return st2
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.Status(ctx, st2.ID)
+	if err != nil || got.Status != "complete" || got.SuccessCount != 3 || got.TotalCount != 3 {
+		t.Fatalf("status written with objects: %+v %v", got, err)
+	}
+	if list, _, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10}, nil, nil); err != nil || len(list) != 2 {
+		t.Fatalf("objects written with a status: %d %v", len(list), err)
+	}
+	// Neither is written when the objects are not.
+	st3 := *st2
+	st3.ID = "0c3f1a52-8d8e-4d59-a7a3-5d0e7c9b2f40"
+	err = db.AddObjectsStatus(ctx, "no-such-collection", "org_a", objs, func(time.Time, []taxii.AddResult) *taxii.Status { return &st3 })
+	wantCode(t, err, errs.NotFound)
+	_, err = db.Status(ctx, st3.ID)
 	wantCode(t, err, errs.NotFound)
 }
 

@@ -1,7 +1,6 @@
 package taxii
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -452,11 +451,6 @@ func (s *Service) DeleteObject(ctx context.Context, p *identity.Principal, colle
 	return nil
 }
 
-// envelope is what clients POST.
-type envelope struct {
-	Objects []json.RawMessage `json:"objects"`
-}
-
 // common holds the properties TAXII itself needs from every object.
 type common struct {
 	ID          string   `json:"id"`
@@ -672,21 +666,14 @@ func (s *Service) Add(ctx context.Context, p *identity.Principal, collectionID s
 	if err != nil {
 		return nil, err
 	}
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&env); err != nil {
-		return nil, errs.E(errs.Invalid, "the body must be a TAXII envelope {\"objects\":[...]}: %v", err)
-	}
-	if env.Objects == nil {
-		return nil, errs.E(errs.Invalid, "the envelope has no \"objects\" list")
+	objects, err := stix.SplitEnvelope(body)
+	if err != nil {
+		return nil, err
 	}
 	st := &Status{ID: newUUID(), Status: "pending", RequestTimestamp: s.o.Now().UTC().Truncate(time.Microsecond),
-		TotalCount: len(env.Objects), PendingCount: len(env.Objects), CollectionID: c.ID, OrgID: p.OrgID}
-	if len(env.Objects) <= s.o.SyncObjects {
-		if err := s.process(ctx, st, env.Objects); err != nil {
-			return nil, err
-		}
-		if err := s.store.CreateStatus(ctx, st, nil); err != nil {
+		TotalCount: len(objects), PendingCount: len(objects), CollectionID: c.ID, OrgID: p.OrgID}
+	if len(objects) <= s.o.SyncObjects {
+		if err := s.process(ctx, st, objects, true); err != nil {
 			return nil, err
 		}
 		return st, nil
@@ -712,7 +699,7 @@ func (s *Service) Import(ctx context.Context, orgID, collectionID string, raws [
 	st := &Status{ID: newUUID(), RequestTimestamp: s.o.Now().UTC().Truncate(time.Microsecond), TotalCount: len(raws), CollectionID: c.ID, OrgID: orgID}
 	for start := 0; start < len(raws); start += 1000 {
 		part := &Status{CollectionID: c.ID, OrgID: orgID}
-		if err := s.process(ctx, part, raws[start:min(start+1000, len(raws))]); err != nil {
+		if err := s.process(ctx, part, raws[start:min(start+1000, len(raws))], false); err != nil {
 			return nil, err
 		}
 		st.Successes = append(st.Successes, part.Successes...)
@@ -722,8 +709,9 @@ func (s *Service) Import(ctx context.Context, orgID, collectionID string, raws [
 	return st, nil
 }
 
-// process validates and stores objects, filling in st.
-func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessage) error {
+// process validates and stores objects, filling in st, which it writes
+// with them when save is set.
+func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessage, save bool) error {
 	var objs []NewObject
 	st.Successes, st.Failures, st.Pendings = nil, nil, nil
 	for i, raw := range raws {
@@ -747,12 +735,8 @@ func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessag
 		}
 		objs = append(objs, o)
 	}
-	if len(objs) > 0 {
-		added, res, err := s.store.AddObjects(ctx, st.CollectionID, st.OrgID, objs)
-		if err != nil {
-			return err
-		}
-		defer s.changed()
+	complete := func(added time.Time, res []AddResult) *Status {
+		st.Successes = nil
 		for _, r := range res {
 			o := objs[r.Index]
 			v := o.Version
@@ -765,9 +749,28 @@ func (s *Service) process(ctx context.Context, st *Status, raws []json.RawMessag
 			}
 			st.Successes = append(st.Successes, d)
 		}
+		st.Status, st.PendingCount = "complete", 0
+		st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+		return st
 	}
-	st.Status, st.PendingCount = "complete", 0
-	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
+	if save {
+		// Written with the objects: a status is never missing or still
+		// pending for objects that were stored.
+		if err := s.store.AddObjectsStatus(ctx, st.CollectionID, st.OrgID, objs, complete); err != nil {
+			return err
+		}
+	} else if len(objs) > 0 {
+		added, res, err := s.store.AddObjects(ctx, st.CollectionID, st.OrgID, objs)
+		if err != nil {
+			return err
+		}
+		complete(added, res)
+	} else {
+		complete(time.Time{}, nil)
+	}
+	if len(objs) > 0 {
+		s.changed()
+	}
 	return nil
 }
 
@@ -882,17 +885,13 @@ func (s *Service) drain(ctx context.Context) {
 		return
 	}
 	for _, j := range jobs {
-		var env envelope
-		if err := json.Unmarshal(j.Envelope, &env); err != nil {
+		objects, err := stix.SplitEnvelope(j.Envelope)
+		if err != nil {
 			s.log.Error("taxii: queued envelope unreadable", "status", j.Status.ID, "err", err)
 			continue
 		}
-		if err := s.process(ctx, j.Status, env.Objects); err != nil {
+		if err := s.process(ctx, j.Status, objects, true); err != nil {
 			s.log.Error("taxii: process envelope", "status", j.Status.ID, "err", err)
-			continue
-		}
-		if err := s.store.UpdateStatus(ctx, j.Status); err != nil {
-			s.log.Error("taxii: update status", "status", j.Status.ID, "err", err)
 		}
 	}
 }

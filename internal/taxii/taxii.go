@@ -142,6 +142,12 @@ type Store interface {
 	// AddObjects stores objects in one transaction, all with one date_added
 	// (returned), keeping older versions and marking first and last ones.
 	AddObjects(ctx context.Context, collectionID, orgID string, objs []NewObject) (time.Time, []AddResult, error)
+	// AddObjectsStatus is AddObjects (nothing stored when objs is empty)
+	// that, in the same transaction, writes the status that status returns
+	// when given AddObjects' answer: a new status, or the update of a queued
+	// one (its envelope dropped once complete). A POST's objects and its
+	// status are stored together or not at all, with one commit.
+	AddObjectsStatus(ctx context.Context, collectionID, orgID string, objs []NewObject, status func(time.Time, []AddResult) *Status) error
 	// Objects returns up to q.Limit objects that v may see, after pos (nil:
 	// from the start), in (date_added, seq) order, and whether more follow.
 	Objects(ctx context.Context, collectionID string, q *Query, after *Position, v *Visibility) ([]StoredObject, bool, error)
@@ -168,8 +174,6 @@ type Store interface {
 	HiddenRefs(ctx context.Context, v *Visibility, ids []string) (map[string]bool, error)
 
 	CreateStatus(ctx context.Context, s *Status, envelope []byte) error
-	// UpdateStatus writes s; when s is complete the queued envelope is dropped.
-	UpdateStatus(ctx context.Context, s *Status) error
 	Status(ctx context.Context, id string) (*Status, error)
 	// PendingStatuses lists statuses whose envelopes still wait, with them.
 	PendingStatuses(ctx context.Context) ([]PendingJob, error)
