@@ -3,8 +3,10 @@
 //
 // The database runs in WAL mode with synchronous=FULL, so a committed write
 // survives a crash or kill -9 of the process and of the machine, and readers
-// never block the writer. The audit log is in a second file beside it
-// (AuditPath: trawl-audit.db), with the same settings.
+// never block the writer. A log past WALLimit is checkpointed in full and
+// emptied, with writers held back meanwhile (boundWAL). The audit log is
+// in a second file beside it (AuditPath: trawl-audit.db), with the same
+// settings.
 package sqlitestore
 
 import (
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -70,6 +73,8 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 		adb.Close()
 		return nil, err
 	}
+	s.OnClose(boundWAL(db, path+"-wal", WALLimit, time.Second))
+	s.OnClose(boundWAL(adb, AuditPath(path)+"-wal", WALLimit, time.Second))
 	return s, nil
 }
 

@@ -41,7 +41,12 @@ type DB struct {
 	adb     *sql.DB // the audit log's: db, or a database of its own (OpenSplit)
 	dialect Dialect
 	stmts   stmtCache
+	stops   []func() // the adapter's background work, stopped by Close first
 }
+
+// OnClose has Close call stop before it closes the databases: for an
+// adapter's background work on them.
+func (s *DB) OnClose(stop func()) { s.stops = append(s.stops, stop) }
 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a
 // newer trawl.
@@ -210,6 +215,10 @@ func (s *DB) Ping(ctx context.Context) error {
 
 // Close closes the database, and the audit log's.
 func (s *DB) Close() error {
+	for _, stop := range s.stops {
+		stop()
+	}
+	s.stops = nil
 	s.stmts.close()
 	err := s.db.Close()
 	if s.adb != s.db {
