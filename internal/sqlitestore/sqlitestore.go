@@ -44,6 +44,10 @@ var Dialect = sqlstore.Dialect{
 	},
 }
 
+// busyTimeoutMS is how long a statement waits for a lock held by another
+// connection before it fails with SQLITE_BUSY.
+const busyTimeoutMS = 10_000
+
 // MaxIdleConns is how many connections the store keeps open between uses.
 const MaxIdleConns = 32
 
@@ -88,7 +92,7 @@ func AuditPath(path string) string {
 
 func openDB(path string, idle int) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS), "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // writers queue at BEGIN instead of failing at COMMIT

@@ -3,6 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"os"
 	"time"
 )
@@ -17,12 +19,15 @@ import (
 // log for 1.4 GB of data, in an ingest of a million objects with random ids.
 const WALLimit = 64 << 20
 
+// checkpointWait is how long a truncating checkpoint waits for the writer
+// and for older readers. It holds the write lock while it waits for the
+// readers, so writers wait as long; it must stay far below busyTimeoutMS.
+const checkpointWait = 100 * time.Millisecond
+
 // boundWAL checks the size of db's log (walPath) every interval and, past
-// limit, checkpoints it with TRUNCATE: new writers wait (up to the busy
-// timeout) while the log is copied into the database and emptied. A
-// checkpoint that cannot finish (a writer or reader holds on longer than
-// the busy timeout) is tried again at the next check. The returned
-// function stops it.
+// limit, empties it (truncateWAL). An attempt that cannot finish, with a
+// long read open, is made again at the next check. The returned function
+// stops it.
 func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -39,15 +44,47 @@ func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration) (
 			if fi, err := os.Stat(walPath); err != nil || fi.Size() <= limit {
 				continue
 			}
-			// The answer (busy, log and checkpointed frames) is not needed:
-			// the file's size says at the next check whether it worked.
-			cctx, done := context.WithTimeout(ctx, time.Minute)
-			_, _ = db.ExecContext(cctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-			done()
+			// The outcome shows in the file's size at the next check.
+			_ = truncateWAL(ctx, db)
 		}
 	}()
 	return func() {
 		cancel()
 		<-done
 	}
+}
+
+// truncateWAL copies the log into the database and empties it. A passive
+// checkpoint first copies, without blocking anyone, every frame no reader
+// still needs; only when that reaches the end of the log does a TRUNCATE
+// checkpoint take the write lock, copy what was added since and empty the
+// file, waiting at most checkpointWait (twice) for the writer and for
+// readers of older snapshots: writers are held back no longer than that
+// plus the copy, and never until their own busy timeout runs out.
+func truncateWAL(ctx context.Context, db *sql.DB) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointWait.Milliseconds())); err != nil {
+		return err
+	}
+	defer func() {
+		// The connection goes back to the pool: its usual wait again, or
+		// it must not be used at all.
+		if _, rerr := conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS)); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = rerr
+		}
+	}()
+	var busy, logFrames, copied int
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+		return err
+	}
+	if logFrames != copied {
+		return nil // a reader still needs part of the log
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
 }

@@ -60,3 +60,62 @@ func TestBoundWALTruncatesTheLog(t *testing.T) {
 		t.Fatalf("after the checkpoint: %d rows, %v", n, err)
 	}
 }
+
+// TestBoundWALLetsWritersPastALongRead: a read that holds an old snapshot
+// keeps the log from being emptied, and writers must not wait for it (a
+// checkpoint that holds the write lock while it waits for readers would
+// make them fail after their busy timeout).
+func TestBoundWALLetsWritersPastALongRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := openDB(path, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func() {
+		t.Helper()
+		t0 := time.Now()
+		if _, err := db.Exec("INSERT INTO t VALUES (randomblob(16384))"); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); d > time.Second {
+			t.Fatalf("a write waited %s", d)
+		}
+	}
+	for range 16 {
+		insert()
+	}
+	// An open statement keeps its snapshot until it is closed.
+	rows, err := db.Query("SELECT length(b) FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatal("no row")
+	}
+	const limit = 64 << 10
+	wal := path + "-wal"
+	stop := boundWAL(db, wal, limit, 5*time.Millisecond)
+	defer stop()
+	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
+		insert()
+	}
+	rows.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(wal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() <= limit {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log still %d bytes after the read ended", fi.Size())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
