@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/trawlhq/trawl/internal/errs"
 	"github.com/trawlhq/trawl/internal/sharing"
 	"github.com/trawlhq/trawl/internal/sqlstore"
+	"github.com/trawlhq/trawl/internal/stix"
 	"github.com/trawlhq/trawl/internal/taxii"
 )
 
@@ -29,6 +31,7 @@ func taxiiTests() []struct {
 		{"TAXIIPagingConcurrentWrites", testPagingConcurrentWrites},
 		{"TAXIIDelete", testDelete},
 		{"TAXIIStatus", testStatus},
+		{"TAXIIQueueDrained", testQueueDrained},
 		{"TAXIISecret", testSecret},
 		{"ObjectRefsStripped", testObjectRefsStripped},
 		{"ObjectRefsEscapedKey", testObjectRefsEscapedKey},
@@ -330,6 +333,10 @@ func testStatus(t *testing.T, h Harness) {
 	if jobs, _ := db.PendingStatuses(ctx); len(jobs) != 0 {
 		t.Fatalf("completed job still pending: %+v", jobs)
 	}
+	var dropped bool
+	if err := db.SQL().QueryRowContext(ctx, `SELECT envelope IS NULL FROM taxii_status WHERE id = $1`, st.ID).Scan(&dropped); err != nil || !dropped {
+		t.Fatalf("the completed status kept its envelope (%v, %v)", dropped, err)
+	}
 	_, err = db.Status(ctx, "nope")
 	wantCode(t, err, errs.NotFound)
 
@@ -362,6 +369,63 @@ func testStatus(t *testing.T, h Harness) {
 	wantCode(t, err, errs.NotFound)
 	_, err = db.Status(ctx, st3.ID)
 	wantCode(t, err, errs.NotFound)
+	// Nor are the objects when the status is not: an organization that
+	// does not exist breaks its foreign key.
+	st4 := *st2
+	st4.ID, st4.OrgID = "5f0d8c1e-3b7a-4c2d-9e6f-1a2b3c4d5e6f", "org_nobody"
+	err = db.AddObjectsStatus(ctx, c.ID, "org_a", []taxii.NewObject{obj(uuidN(5), t0)}, func(time.Time, []taxii.AddResult) *taxii.Status { return &st4 })
+	if err == nil {
+		t.Fatal("a status of an unknown organization was written")
+	}
+	if list, _, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 10, IDs: []string{uuidN(5)}}, nil, nil); err != nil || len(list) != 0 {
+		t.Fatalf("objects kept although their status was not written: %d %v", len(list), err)
+	}
+}
+
+// testQueueDrained: queued envelopes are all processed in one drain, more
+// than the store hands out at once, and one that cannot be read completes
+// with its objects failed instead of staying pending.
+func testQueueDrained(t *testing.T, h Harness) {
+	ctx := context.Background()
+	db := fresh(t, h)
+	c := collectionFixture(t, db)
+	svc, err := taxii.NewService(ctx, taxii.Options{Store: db, Directory: db, Parse: stix.Parse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 150
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	var ids []string
+	queue := func(i int, envelope string, total int) {
+		st := &taxii.Status{ID: fmt.Sprintf("3c9a4f2e-0000-4000-8000-%012d", i), Status: "pending", RequestTimestamp: t0.Add(time.Duration(i) * time.Microsecond),
+			TotalCount: total, PendingCount: total, CollectionID: c.ID, OrgID: "org_a"}
+		if err := db.CreateStatus(ctx, st, []byte(envelope)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+	}
+	queue(0, `{"Objects":[{"type":"indicator"}]}`, 1) // first in line, and unreadable
+	for i := 1; i <= n; i++ {
+		queue(i, `{"objects":[`+string(stixIndicator(uuidN(1000+i), tlpGreen, "queued"))+`]}`, 1)
+	}
+	svc.Drain(ctx)
+	if jobs, err := db.PendingStatuses(ctx); err != nil || len(jobs) != 0 {
+		t.Fatalf("%d envelopes still pending after a drain (%v)", len(jobs), err)
+	}
+	bad, err := db.Status(ctx, ids[0])
+	if err != nil || bad.Status != "complete" || bad.FailureCount != 1 || len(bad.Failures) != 1 || !strings.Contains(bad.Failures[0].Message, "could not be read") {
+		t.Fatalf("unreadable envelope's status: %+v %v", bad, err)
+	}
+	for _, id := range ids[1:] {
+		st, err := db.Status(ctx, id)
+		if err != nil || st.Status != "complete" || st.SuccessCount != 1 {
+			t.Fatalf("status %s: %+v %v", id, st, err)
+		}
+	}
+	list, _, err := db.Objects(ctx, c.ID, &taxii.Query{Limit: 1000}, nil, nil)
+	if err != nil || len(list) != n {
+		t.Fatalf("%d objects stored from %d envelopes (%v)", len(list), n, err)
+	}
 }
 
 func testSecret(t *testing.T, h Harness) {

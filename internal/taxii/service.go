@@ -40,7 +40,10 @@ type Options struct {
 	// MaxPage caps limit (default 1000).
 	MaxPage int
 	// SyncObjects: envelopes with at most this many objects are stored
-	// before the 202 answer; larger ones are queued (default 500).
+	// before the 202 answer; larger ones are queued (default 1000: the
+	// queue is worked by one goroutine, one envelope after another, while
+	// envelopes answered after they are stored are validated side by side,
+	// each in the request's goroutine).
 	SyncObjects int
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -83,7 +86,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		o.MaxPage = 1000
 	}
 	if o.SyncObjects <= 0 {
-		o.SyncObjects = 500
+		o.SyncObjects = 1000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -873,27 +876,51 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// drain processes every pending envelope once.
+// drain processes pending envelopes until none is left. The store hands
+// them out in batches (PendingStatuses); a batch in which one fails ends
+// the round, which the next POST or the half-minute tick starts again.
 func (s *Service) drain(ctx context.Context) {
 	s.running.Lock()
 	defer s.running.Unlock()
-	jobs, err := s.store.PendingStatuses(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("taxii: list pending envelopes", "err", err)
-		}
-		return
-	}
-	for _, j := range jobs {
-		objects, err := stix.SplitEnvelope(j.Envelope)
+	for {
+		jobs, err := s.store.PendingStatuses(ctx)
 		if err != nil {
-			s.log.Error("taxii: queued envelope unreadable", "status", j.Status.ID, "err", err)
-			continue
+			if ctx.Err() == nil {
+				s.log.Error("taxii: list pending envelopes", "err", err)
+			}
+			return
 		}
-		if err := s.process(ctx, j.Status, objects, true); err != nil {
-			s.log.Error("taxii: process envelope", "status", j.Status.ID, "err", err)
+		if len(jobs) == 0 {
+			return
+		}
+		for _, j := range jobs {
+			if err := s.processQueued(ctx, j); err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("taxii: process envelope", "status", j.Status.ID, "err", err)
+				}
+				return
+			}
 		}
 	}
+}
+
+// processQueued stores a queued envelope's objects and completes its
+// status. An envelope that cannot be read (queued by an older trawl that
+// read envelopes more loosely) completes with every object failed, so that
+// it neither stays pending for ever nor holds up the queue.
+func (s *Service) processQueued(ctx context.Context, j PendingJob) error {
+	objects, err := stix.SplitEnvelope(j.Envelope)
+	if err == nil {
+		return s.process(ctx, j.Status, objects, true)
+	}
+	s.log.Warn("taxii: queued envelope unreadable; its status completes with every object failed", "status", j.Status.ID, "err", err)
+	st := j.Status
+	return s.store.AddObjectsStatus(ctx, st.CollectionID, st.OrgID, nil, func(time.Time, []AddResult) *Status {
+		st.Successes, st.Pendings = nil, nil
+		st.Failures = []StatusDetail{{Message: "the envelope could not be read: " + errs.MessageOf(err)}}
+		st.Status, st.PendingCount, st.SuccessCount, st.FailureCount = "complete", 0, 0, st.TotalCount
+		return st
+	})
 }
 
 // Drain processes the queue now (for tests and one-shot commands).
