@@ -632,14 +632,17 @@ func (s *DB) CreateStatus(ctx context.Context, st *taxii.Status, envelope []byte
 }
 
 // putStatus writes st in tx: a new row, or the update of a queued one,
-// whose envelope is dropped once st is complete.
+// whose envelope is dropped once st is complete. A status already
+// complete is left as it is (another replica that worked the same queued
+// envelope would report every object as already present).
 func (s *DB) putStatus(ctx context.Context, tx *sql.Tx, st *taxii.Status) error {
 	d, _ := json.Marshal(statusDetails{st.Successes, st.Failures, st.Pendings})
 	_, err := s.txExec(ctx, tx, `INSERT INTO taxii_status (id, collection_id, org_id, status, request_timestamp, total_count, success_count, failure_count, pending_count, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, success_count = excluded.success_count, failure_count = excluded.failure_count,
 		pending_count = excluded.pending_count, details = excluded.details,
-		envelope = CASE WHEN excluded.status = 'complete' THEN NULL ELSE taxii_status.envelope END`,
+		envelope = CASE WHEN excluded.status = 'complete' THEN NULL ELSE taxii_status.envelope END
+		WHERE taxii_status.status = 'pending'`,
 		st.ID, st.CollectionID, st.OrgID, st.Status, micros(st.RequestTimestamp), st.TotalCount, st.SuccessCount, st.FailureCount, st.PendingCount, d)
 	return err
 }

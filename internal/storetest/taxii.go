@@ -333,6 +333,15 @@ func testStatus(t *testing.T, h Harness) {
 	if jobs, _ := db.PendingStatuses(ctx); len(jobs) != 0 {
 		t.Fatalf("completed job still pending: %+v", jobs)
 	}
+	// A complete status stays as it is.
+	again := *st
+	again.SuccessCount, again.FailureCount = 0, 2
+	if err := db.AddObjectsStatus(ctx, c.ID, "org_a", nil, func(time.Time, []taxii.AddResult) *taxii.Status { return &again }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Status(ctx, st.ID); err != nil || got.SuccessCount != 1 || got.FailureCount != 1 {
+		t.Fatalf("a complete status was overwritten: %+v %v", got, err)
+	}
 	var dropped bool
 	if err := db.SQL().QueryRowContext(ctx, `SELECT envelope IS NULL FROM taxii_status WHERE id = $1`, st.ID).Scan(&dropped); err != nil || !dropped {
 		t.Fatalf("the completed status kept its envelope (%v, %v)", dropped, err)
