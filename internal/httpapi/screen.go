@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/trawlhq/trawl/internal/analysis"
 	"github.com/trawlhq/trawl/internal/errs"
@@ -125,10 +126,20 @@ func (s *Server) chainalysisAddress(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	auditScreenReads(r, []screening.Result{res})
-	var buf [512]byte
-	writeJSONBytes(w, http.StatusOK, appendIdentifications(buf[:0], screening.Identifications(res)))
+	bp := answerBufs.Get().(*[]byte)
+	b := appendIdentifications((*bp)[:0], screening.Identifications(res))
+	writeJSONBytes(w, http.StatusOK, b) // copies b out: a Writer must not keep it
+	if cap(b) <= 64<<10 {
+		*bp = b
+		answerBufs.Put(bp)
+	}
 	return nil
 }
+
+// answerBufs are the buffers of the Chainalysis-compatible answers: a
+// buffer on the stack escapes through the ResponseWriter, and this answer
+// is the one screening integrations call per payment.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // auditScreenReads notes the hub indicators above CLEAR that a screening
 // answer names, as reads of them (and so the answer waits for its entry).

@@ -30,19 +30,14 @@ type Listing struct {
 func (s *Screener) Listings() (version string, ls []Listing) {
 	list, hub := s.list.Load(), s.hubIdx.Load()
 	version = strconv.FormatInt(list.ver, 10) + "/" + strconv.FormatInt(hub.version(), 10)
-	for i := range list.entries {
-		e := &list.entries[i]
+	list.idx.EachValid(func(h watchlist.Hit) {
 		cat := CategoryListed
-		switch e.Source {
+		switch h.Source {
 		case watchlist.SourceOFACSDN, watchlist.SourceOFACCSV, watchlist.SourceUN, watchlist.SourceOracle:
 			cat = CategorySanctioned
 		}
-		for _, a := range e.Addresses {
-			if a.Invalid == "" {
-				ls = append(ls, Listing{Address: a.Value, Category: cat, Name: e.Name, Labels: e.Programs})
-			}
-		}
-	}
+		ls = append(ls, Listing{Address: h.Value, Category: cat, Name: h.Name, Labels: h.Programs})
+	})
 	hub.each(func(_ string, hs []hubIndicator) {
 		for i := range hs {
 			h := &hs[i]

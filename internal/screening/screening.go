@@ -83,9 +83,8 @@ type Screener struct {
 
 // listState is one load of the watchlists.
 type listState struct {
-	idx     *watchlist.Index
-	entries []watchlist.Entry
-	ver     int64
+	idx *watchlist.Index
+	ver int64
 }
 
 // New returns a Screener over lists and, if hub is not nil, the hub's
@@ -130,7 +129,11 @@ func (s *Screener) Refresh(ctx context.Context, force bool) error {
 		if err != nil {
 			return err
 		}
-		s.list.Store(&listState{idx: watchlist.NewIndex(entries), entries: entries, ver: lv})
+		// Only the index is kept: the decoded entries hold every date,
+		// remark and alias as separate strings, more than twice the
+		// index's memory, for the garbage collector to scan on every
+		// cycle.
+		s.list.Store(&listState{idx: watchlist.NewIndex(entries), ver: lv})
 	}
 	if s.hub == nil {
 		return nil

@@ -47,6 +47,7 @@ type addrRec struct {
 	entry      uint32
 	currency   uint16
 	alias      bool
+	invalid    bool // the listed value failed validation (ListedAddress.Invalid)
 }
 
 // Hit is one listed address that a lookup found. All strings are shared
@@ -121,7 +122,7 @@ func (ix *Index) Add(es ...Entry) {
 			if la.Value != key {
 				v = ix.strs.add(la.Value)
 			}
-			ix.insert(addrRec{key: k, value: v, entry: id, currency: cur})
+			ix.insert(addrRec{key: k, value: v, entry: id, currency: cur, invalid: la.Invalid != ""})
 			for _, ak := range la.AliasKeys {
 				ix.insert(addrRec{key: ix.strs.add(ak), value: v, entry: id, currency: cur, alias: true})
 			}
@@ -208,6 +209,18 @@ func (ix *Index) LookupAppend(dst []Hit, addr string) []Hit {
 		a := &ix.addrs[uint32(s)-1]
 		if a.key == key {
 			dst = append(dst, ix.hit(a))
+		}
+	}
+}
+
+// EachValid calls fn with each valid listed address (not its aliases), in
+// the order the entries and their addresses were added, as a Hit. It lets a
+// caller walk every listing without keeping the entries the index was built
+// from.
+func (ix *Index) EachValid(fn func(Hit)) {
+	for i := range ix.addrs {
+		if a := &ix.addrs[i]; !a.alias && !a.invalid {
+			fn(ix.hit(a))
 		}
 	}
 }

@@ -172,3 +172,38 @@ func BenchmarkParseOFACAdvanced(b *testing.B) {
 		f.Close()
 	}
 }
+
+// TestEachValid walks the listed addresses in the order they were added,
+// without their aliases or the values that failed validation, each with
+// its entry's facts.
+func TestEachValid(t *testing.T) {
+	ix := NewIndex([]Entry{
+		{Source: SourceOFACSDN, UID: "1", Name: "Lazarus", Type: TypeEntity, Programs: []string{"DPRK3"}, Addresses: []ListedAddress{
+			{Currency: "ETH", Value: "0x098B716B8Aaf21512996dC57EB0615e2383E2f96", Key: "0x098b716b8aaf21512996dc57eb0615e2383e2f96"},
+			{Currency: "XBT", Value: "not-an-address", Key: "not-an-address", Invalid: "not an address of any known chain"},
+			{Currency: "XBT", Value: "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6", Key: "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6", AliasKeys: []string{"alias-key"}},
+		}},
+		{Source: "fbi", UID: "2", Name: "TraderTraitor", Type: TypeEntity, Addresses: []ListedAddress{
+			{Currency: "ETH", Value: "0xa0e1c89ef1a489c9c7de96311ed5ce5d32c20e4b"},
+		}},
+	})
+	var got []string
+	ix.EachValid(func(h Hit) {
+		got = append(got, fmt.Sprintf("%s %s %s %v %s", h.Source, h.UID, h.Name, h.Programs, h.Value))
+		if h.Alias {
+			t.Errorf("EachValid gave an alias: %+v", h)
+		}
+	})
+	want := []string{
+		"ofac-sdn 1 Lazarus [DPRK3] 0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+		"ofac-sdn 1 Lazarus [DPRK3] bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6",
+		"fbi 2 TraderTraitor [] 0xa0e1c89ef1a489c9c7de96311ed5ce5d32c20e4b",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("EachValid:\n got %q\nwant %q", got, want)
+	}
+	// The invalid value is still found by a lookup: a list is evidence.
+	if !ix.Listed("not-an-address") {
+		t.Error("the invalid listed value is no longer found")
+	}
+}
