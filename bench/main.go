@@ -2,7 +2,7 @@
 // can compare from run to run. `make bench` runs it; the figures in
 // README.md come from it.
 //
-//	go run ./bench [-objects N] [-runs R] taxii screen
+//	go run ./bench [-objects N] [-runs R] [-conns 2,4] [-rate 20000] taxii screen
 //
 // The machine is shared and noisy: each figure is the median of R runs, and
 // ratios (last page / first page) matter more than absolutes.
@@ -31,6 +31,8 @@ func main() {
 	runs := flag.Int("runs", 5, "repetitions per figure (the median is reported)")
 	conns := flag.String("conns", "2,3,4,8,16", "load-generator connection counts for the screening benchmark, comma-separated")
 	secs := flag.Duration("d", 5*time.Second, "length of one screening run")
+	rate := flag.Float64("rate", 20_000, "requests per second the screening benchmark also offers open loop (0: none)")
+	rateConns := flag.Int("rate-conns", 64, "connections that share the open-loop rate")
 	flag.Parse()
 	what := flag.Args()
 	if len(what) == 0 {
@@ -58,7 +60,11 @@ func main() {
 				}
 				counts = append(counts, n)
 			}
-			r, err := benchScreen(ctx, 100_000, counts, max(*runs, 1), *secs)
+			if *rate < 0 || *rate > 1e6 || *rateConns < 1 || *rateConns > 1024 {
+				fmt.Fprintf(os.Stderr, "bench: want -rate from 0 to 1,000,000 and -rate-conns from 1 to 1024; got %g and %d\n", *rate, *rateConns)
+				os.Exit(2)
+			}
+			r, err := benchScreen(ctx, 100_000, counts, max(*runs, 1), *secs, *rate, *rateConns)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "bench screen:", err)
 				os.Exit(1)
