@@ -63,6 +63,7 @@ type migration struct {
 // goSteps are the parts of migrations written in Go, by version.
 var goSteps = map[int]func(context.Context, *sql.Tx, Dialect) error{
 	17: fillObjectHeads,
+	19: keyObjectsByID,
 }
 
 func migrations() ([]migration, error) {

@@ -37,6 +37,7 @@ func taxiiTests() []struct {
 		{"ObjectRefsEscapedKey", testObjectRefsEscapedKey},
 		{"SearchCountsOnlyVisible", testSearchCountsOnlyVisible},
 		{"TAXIIObjectHeads", testObjectHeads},
+		{"TAXIIObjectKey", testObjectKey},
 	}
 }
 
@@ -481,15 +482,7 @@ func testObjectHeads(t *testing.T, h Harness) {
 	if _, _, err := db.AddObjects(ctx, c.ID, "org_b", []taxii.NewObject{sighting}); err != nil {
 		t.Fatal(err)
 	}
-	read := func(db *sqlstore.DB) []taxii.StoredObject {
-		t.Helper()
-		objs, more, err := db.Objects(ctx, c.ID, &taxii.Query{Versions: taxii.VersionAll}, nil, &taxii.Visibility{All: true})
-		if err != nil || more {
-			t.Fatalf("read: more %v, %v", more, err)
-		}
-		return objs
-	}
-	objs := read(db)
+	objs := everyVersion(t, db, c.ID)
 	if len(objs) != 5 {
 		t.Fatalf("%d objects, want 5", len(objs))
 	}
@@ -541,7 +534,7 @@ func testObjectHeads(t *testing.T, h Harness) {
 		}
 	}
 	db.Close()
-	again := read(open(t, h, loc))
+	again := everyVersion(t, open(t, h, loc), c.ID)
 	if !reflect.DeepEqual(again, objs) {
 		t.Errorf("after migration 0017 filled the heads in:\n%+v\nwant\n%+v", again, objs)
 	}
