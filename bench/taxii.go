@@ -230,6 +230,20 @@ func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
 		return nil, err
 	}
 
+	// One object by its id, as an analyst looks an indicator up: a
+	// lookup, whatever the size of the collection.
+	var byID []float64
+	for i := range 20 {
+		n := (2*i + 1) * objects / 40
+		u := objPath + fmt.Sprintf("indicator--%08x-0000-4000-8000-%012x/", uint32(n>>16), n)
+		t0 := time.Now()
+		code, b, _, err := h.do("GET", u, nil)
+		if err != nil || code != 200 || !bytes.Contains(b, []byte(fmt.Sprintf("-%012x", n))) {
+			return nil, fmt.Errorf("object by id: %d %v", code, err)
+		}
+		byID = append(byID, time.Since(t0).Seconds())
+	}
+
 	// Concurrency: 8 clients fetching 1,000-object pages for 10 s, through
 	// the raw HTTP/1.1 client so that the generator costs little CPU.
 	var lat []time.Duration
@@ -290,6 +304,7 @@ func benchTAXII(ctx context.Context, objects, runs int) ([]result, error) {
 		{fmt.Sprintf("TAXII ingest as above, %d objects with random ids added to the %d", randomObjects, objects), fmt.Sprintf("%.0f objects/s", median(randomRates)), "≥ 20,000 objects/s"},
 		{fmt.Sprintf("TAXII first page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms", first*1000), ""},
 		{fmt.Sprintf("TAXII last page of %d (limit 1000)", objects), fmt.Sprintf("%.1f ms (%.2f× the first)", last*1000, last/first), "≤ 1.5× the first"},
+		{fmt.Sprintf("TAXII one object by id in the %d (GET .../objects/{id}/, median of 20)", objects), fmt.Sprintf("%.2f ms", median(byID)*1000), ""},
 		{"TAXII 1,000-object pages, 8 concurrent clients", fmt.Sprintf("%.0f pages/s, p50 %.1f ms, p99 %.1f ms; %.2f CPU-ms/page (server and clients)", pagesPerSec, ms(percentile(lat, .5)), ms(percentile(lat, .99)), cpuPerPage), "≥ 200 pages/s, p99 < 100 ms"},
 		{"peak memory (RSS) of the whole process", maxRSS(), ""},
 		{"SQLite store on disk after the ingest (database and its WAL)", fmt.Sprintf("%.0f MB (%.0f bytes/object)", float64(storeSize)/1e6, float64(storeSize)/float64(objects)), ""},
