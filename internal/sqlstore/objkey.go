@@ -25,7 +25,8 @@ const objectKeyIndex = `CREATE UNIQUE INDEX stix_objects_key ON stix_objects (ob
 func keyObjectsByID(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	if d.Name != "sqlite" {
 		var name string
-		err := tx.QueryRowContext(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'stix_objects'::regclass AND contype = 'u'`).Scan(&name)
+		err := tx.QueryRowContext(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = 'stix_objects'::regclass AND contype = 'u'
+			AND pg_get_constraintdef(oid) = 'UNIQUE (collection_id, object_id, version)'`).Scan(&name)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("find the unique constraint of stix_objects: %w", err)
 		}
