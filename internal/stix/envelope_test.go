@@ -60,6 +60,7 @@ func FuzzSplitEnvelope(f *testing.F) {
 		`{"objects":[{"type":"indicator","id":"indicator--1"},{"x":"\"]}"}],"more":false}`,
 		`{"objects":[]}`, `{"a":{"objects":[1]},"objects":[[],{}]}`, `{"objects":[1] }x`, `{"objects":[1,]}`,
 		"{\"objects\":[\"\xff\"]}", `{"ob\u006aects":[true,null]}`, `  {  } `,
+		`{"objects":[1],"objects":[2]}`, `{"objects":[],"more":true,"ob\u006aects":[{}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -88,6 +89,9 @@ func FuzzSplitEnvelope(f *testing.F) {
 		}
 		if err != nil {
 			if strings.Contains(err.Error(), "more than one") {
+				if n := objectsKeys(t, body); n < 2 {
+					t.Fatalf("%q refused for more than one \"objects\", but it has %d", body, n)
+				}
 				return // encoding/json keeps the last; we refuse
 			}
 			t.Fatalf("%q refused: %v", body, err)
@@ -101,4 +105,29 @@ func FuzzSplitEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+// objectsKeys counts the members named exactly "objects" (after
+// unescaping) of the JSON object body.
+func objectsKeys(t *testing.T, body []byte) int {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("%q: not an object: %v %v", body, tok, err)
+	}
+	n := 0
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key == "objects" {
+			n++
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
 }
