@@ -9,6 +9,26 @@ import (
 	"time"
 )
 
+// waitWALUnder waits up to 10 s for the log wal to be at most limit bytes,
+// and fails the test if it is not (when names the moment, for the message).
+func waitWALUnder(t *testing.T, wal string, limit int64, when string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(wal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() <= limit {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log still %d bytes %s, limit %d", fi.Size(), when, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestBoundWALTruncatesTheLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.db")
 	db, err := openDB(path, 1)
@@ -50,13 +70,7 @@ func TestBoundWALTruncatesTheLog(t *testing.T) {
 	}
 	stop = boundWAL(db, wal, limit, 5*time.Millisecond)
 	defer stop()
-	deadline := time.Now().Add(10 * time.Second)
-	for size() > limit {
-		if time.Now().After(deadline) {
-			t.Fatalf("log still %d bytes, limit %d", size(), limit)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWALUnder(t, wal, limit, "with the bound on")
 	var n int
 	if err := db.QueryRow("SELECT count(*) FROM t WHERE length(b) = 32768").Scan(&n); err != nil || n != 64 {
 		t.Fatalf("after the checkpoint: %d rows, %v", n, err)
@@ -106,20 +120,7 @@ func TestBoundWALLetsWritersPastALongRead(t *testing.T) {
 		insert()
 	}
 	rows.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		fi, err := os.Stat(wal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Size() <= limit {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log still %d bytes after the read ended", fi.Size())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWALUnder(t, wal, limit, "after the read ended")
 }
 
 // TestBoundWALUnderManyWriters: the checkpoints that bound the log race
@@ -186,18 +187,5 @@ func TestBoundWALUnderManyWriters(t *testing.T) {
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity check: %q, %v", check, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		fi, err := os.Stat(wal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Size() <= limit {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log still %d bytes after the writers stopped", fi.Size())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWALUnder(t, wal, limit, "after the writers stopped")
 }
