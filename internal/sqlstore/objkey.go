@@ -94,17 +94,12 @@ func keyObjectsByID(ctx context.Context, tx *sql.Tx, d Dialect) error {
 		objectKeyIndex,
 	}
 	steps = append(steps, indexes...)
-	steps = append(steps,
-		`DELETE FROM sqlite_sequence WHERE name = 'stix_objects'`,
-		`INSERT INTO sqlite_sequence (name, seq) SELECT 'stix_objects', MAX($1, COALESCE((SELECT MAX(seq) FROM stix_objects), 0))`)
+	steps = append(steps, `DELETE FROM sqlite_sequence WHERE name = 'stix_objects'`)
 	for _, q := range steps {
-		var args []any
-		if strings.Contains(q, "$1") {
-			args = []any{seq}
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
 		}
 	}
-	return nil
+	_, err = tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'stix_objects', MAX($1, COALESCE((SELECT MAX(seq) FROM stix_objects), 0))`, seq)
+	return err
 }
