@@ -151,7 +151,7 @@ func (s *DB) ListKeys(ctx context.Context, orgID string) ([]identity.Key, error)
 }
 
 func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}

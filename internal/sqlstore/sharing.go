@@ -13,7 +13,7 @@ import (
 var _ sharing.GroupStore = (*DB)(nil)
 
 func (s *DB) CreateGroup(ctx context.Context, g *sharing.Group) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *DB) RemoveMember(ctx context.Context, groupID, orgID string) error {
 }
 
 func (s *DB) DeleteGroup(ctx context.Context, groupID string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}

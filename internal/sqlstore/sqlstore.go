@@ -41,6 +41,7 @@ type DB struct {
 	adb     *sql.DB // the audit log's: db, or a database of its own (OpenSplit)
 	dialect Dialect
 	stmts   stmtCache
+	w       *writer  // OneWriter's, or nil
 	stops   []func() // the adapter's background work, stopped by Close first
 }
 
@@ -220,6 +221,7 @@ func (s *DB) Close() error {
 		stop()
 	}
 	s.stops = nil
+	s.closeWriter()
 	s.stmts.close()
 	err := s.db.Close()
 	if s.adb != s.db {

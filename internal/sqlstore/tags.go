@@ -15,7 +15,7 @@ func (s *DB) PackTags(ctx context.Context, pack string) ([]tags.Tag, error) {
 }
 
 func (s *DB) ReplacePack(ctx context.Context, pack string, ts []tags.Tag, rec *tags.ImportRecord) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *DB) ReplacePack(ctx context.Context, pack string, ts []tags.Tag, rec *t
 		}
 		rows = append(rows, []any{pack, t.Source, string(t.Chain), t.Key, t.Label, b})
 	}
-	if err := s.insertRows(ctx, tx, "tags (pack, source, chain, addr_key, label, tag)", 6, 300, rows); err != nil {
+	if err := s.insertRows(ctx, tx.Tx, "tags (pack, source, chain, addr_key, label, tag)", 6, 300, rows); err != nil {
 		return err
 	}
 	recJSON, err := json.Marshal(rec)

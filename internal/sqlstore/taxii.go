@@ -134,12 +134,12 @@ func (s *DB) AddObjects(ctx context.Context, collectionID, orgID string, objs []
 // AddObjectsStatus is AddObjects that writes the status in its transaction.
 func (s *DB) AddObjectsStatus(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject, status func(time.Time, []taxii.AddResult) *taxii.Status) error {
 	if len(objs) == 0 {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.beginWrite(ctx)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		if err := s.putStatus(ctx, tx, status(time.Time{}, nil)); err != nil {
+		if err := s.putStatus(ctx, tx.Tx, status(time.Time{}, nil)); err != nil {
 			return err
 		}
 		return tx.Commit()
@@ -151,7 +151,7 @@ func (s *DB) AddObjectsStatus(ctx context.Context, collectionID, orgID string, o
 // addObjects is AddObjects; when status is not nil, the status it returns
 // is written before the commit.
 func (s *DB) addObjects(ctx context.Context, collectionID, orgID string, objs []taxii.NewObject, status func(time.Time, []taxii.AddResult) *taxii.Status) (time.Time, []taxii.AddResult, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
@@ -265,7 +265,7 @@ func (s *DB) addObjects(ctx context.Context, collectionID, orgID string, objs []
 	}
 	var change int64
 	if len(rowsToAdd) > 0 {
-		if change, err = bumpObjectsCounter(ctx, tx); err != nil {
+		if change, err = bumpObjectsCounter(ctx, tx.Tx); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
@@ -321,7 +321,7 @@ func (s *DB) addObjects(ctx context.Context, collectionID, orgID string, objs []
 		exec := tx.ExecContext
 		if len(chunk) == perStmt { // one text: keep it prepared (shorter chunks vary, and would fill the cache)
 			exec = func(ctx context.Context, q string, args ...any) (sql.Result, error) {
-				return s.txExec(ctx, tx, q, args...)
+				return s.txExec(ctx, tx.Tx, q, args...)
 			}
 		}
 		res, err := exec(ctx, q.String(), args...)
@@ -368,7 +368,7 @@ func (s *DB) addObjects(ctx context.Context, collectionID, orgID string, objs []
 		}
 	}
 	if status != nil {
-		if err := s.putStatus(ctx, tx, status(fromMicros(added), results)); err != nil {
+		if err := s.putStatus(ctx, tx.Tx, status(fromMicros(added), results)); err != nil {
 			return time.Time{}, nil, err
 		}
 	}
@@ -579,7 +579,7 @@ func (s *DB) ObjectChanges(ctx context.Context, since int64, types []string, fn 
 }
 
 func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q *taxii.Query, onlyAddedBy string) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -608,7 +608,7 @@ func (s *DB) DeleteObject(ctx context.Context, collectionID, objectID string, q 
 		return 0, err
 	}
 	if n > 0 {
-		change, err := bumpObjectsCounter(ctx, tx)
+		change, err := bumpObjectsCounter(ctx, tx.Tx)
 		if err != nil {
 			return 0, err
 		}

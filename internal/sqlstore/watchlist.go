@@ -22,7 +22,7 @@ func (s *DB) entries(ctx context.Context, q string, args ...any) ([]watchlist.En
 }
 
 func (s *DB) ReplaceSource(ctx context.Context, source watchlist.Source, entries []watchlist.Entry, rec *watchlist.ImportRecord) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *DB) ReplaceSource(ctx context.Context, source watchlist.Source, entries
 		}
 		rows = append(rows, []any{string(source), e.UID, b})
 	}
-	if err := s.insertRows(ctx, tx, "watchlist_entries (source, uid, entry)", 3, 300, rows); err != nil {
+	if err := s.insertRows(ctx, tx.Tx, "watchlist_entries (source, uid, entry)", 3, 300, rows); err != nil {
 		return err
 	}
 	recJSON, err := json.Marshal(rec)

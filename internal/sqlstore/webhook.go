@@ -67,7 +67,7 @@ func (s *DB) Endpoints(ctx context.Context, orgID string) ([]webhook.Endpoint, e
 }
 
 func (s *DB) DeleteEndpoint(ctx context.Context, id string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}

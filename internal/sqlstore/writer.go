@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// writer is the one connection that every write transaction of the store
+// takes in turn, when the adapter asks for it (OneWriter; SQLite, which
+// runs one writer at a time anyway).
+//
+// Writers then wait for each other here, in Go, instead of in SQLite's
+// busy handler, which polls with sleeps of up to 100 ms and serves the
+// waiting connections in no order: with 8 writers some waited 1.9 s of a 2 s
+// run, and one that lost for busyTimeout got SQLITE_BUSY. And the
+// connection keeps its cache of pages from one transaction to the next:
+// SQLite empties a connection's cache whenever another connection has
+// written, so with writes spread over the pool every transaction read
+// again the index pages it changes.
+type writer struct {
+	db    *sql.DB
+	setup func(context.Context, *sql.Conn) error
+	turn  chan struct{} // holds a token while a writer has the connection
+
+	conn   *sql.Conn // guarded by turn; nil until first use, or after it broke
+	closed bool      // guarded by turn
+	// afterCommit, when set, runs after each commit, outside the turn, and
+	// the commit reports its error (the adapter's sync of the log).
+	afterCommit func() error
+}
+
+// OneWriter has every write transaction of the store (beginWrite) run on
+// one connection of its database, in turn. setup runs on the connection
+// when it is opened (its pragmas); afterCommit, when not nil, runs after
+// each commit, once the next writer may go on, and a commit is reported
+// done only when it returned nil.
+func (s *DB) OneWriter(setup func(context.Context, *sql.Conn) error, afterCommit func() error) {
+	s.w = &writer{db: s.db, setup: setup, turn: make(chan struct{}, 1), afterCommit: afterCommit}
+}
+
+// writeTx is a write transaction. Commit and Rollback end the writer's
+// turn; Rollback after Commit does nothing, as with sql.Tx.
+type writeTx struct {
+	*sql.Tx
+	w    *writer
+	once sync.Once
+}
+
+// beginWrite begins a write transaction: on the store's one writer
+// connection when it has one, waiting for its turn no longer than ctx
+// allows.
+func (s *DB) beginWrite(ctx context.Context) (*writeTx, error) {
+	w := s.w
+	if w == nil {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &writeTx{Tx: tx}, nil
+	}
+	select {
+	case w.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sqlstore: waiting to write: %w", ctx.Err())
+	}
+	tx, err := w.begin(ctx)
+	if err != nil {
+		<-w.turn
+		return nil, err
+	}
+	return &writeTx{Tx: tx, w: w}, nil
+}
+
+// begin begins a transaction on the connection, opening it first if need
+// be, and once more if it broke since the last use.
+func (w *writer) begin(ctx context.Context) (*sql.Tx, error) {
+	for attempt := 0; ; attempt++ {
+		if w.closed {
+			return nil, errors.New("sqlstore: the store is closed")
+		}
+		if w.conn == nil {
+			c, err := w.db.Conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := w.setup(ctx, c); err != nil {
+				c.Raw(func(any) error { return driver.ErrBadConn }) // never back to the pool as set up
+				c.Close()
+				return nil, fmt.Errorf("sqlstore: set up the writer connection: %w", err)
+			}
+			w.conn = c
+		}
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if err == nil {
+			return tx, nil
+		}
+		if attempt == 0 && (errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
+			w.conn.Close()
+			w.conn = nil
+			continue
+		}
+		return nil, err
+	}
+}
+
+func (t *writeTx) end() {
+	if t.w != nil {
+		t.once.Do(func() { <-t.w.turn })
+	}
+}
+
+// Commit commits, ends the turn and, with afterCommit, waits for it.
+func (t *writeTx) Commit() error {
+	err := t.Tx.Commit()
+	t.end()
+	if err == nil && t.w != nil && t.w.afterCommit != nil {
+		err = t.w.afterCommit()
+	}
+	return err
+}
+
+// Rollback rolls back and ends the turn.
+func (t *writeTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.end()
+	return err
+}
+
+// closeWriter gives the writer connection back; Close calls it.
+func (s *DB) closeWriter() {
+	if s.w == nil {
+		return
+	}
+	s.w.turn <- struct{}{}
+	if s.w.conn != nil {
+		s.w.conn.Close()
+		s.w.conn = nil
+	}
+	s.w.closed = true
+	<-s.w.turn
+}
