@@ -17,7 +17,14 @@ import (
 // pause it never finishes before the next write begins, the log is never
 // started again from its beginning, and it grows without bound: 12 GB of
 // log for 1.4 GB of data, in an ingest of a million objects with random ids.
-const WALLimit = 64 << 20
+//
+// The main database turns that checkpoint off (wal_autocheckpoint=0) and
+// leaves them all to boundWAL, past this limit or when writes pause. A
+// transaction of 1,000 random ids changes some 1,000 pages of the id key,
+// and SQLite's checkpoint after each commit copied every one of them into
+// the database file again; a checkpoint of a larger log copies each page
+// once for all the transactions that changed it.
+const WALLimit = 256 << 20
 
 // checkpointWait is how long a truncating checkpoint waits for the writer
 // and for older readers. It holds the write lock while it waits for the
@@ -25,23 +32,33 @@ const WALLimit = 64 << 20
 const checkpointWait = 100 * time.Millisecond
 
 // boundWAL checks the size of db's log (walPath) every interval and, past
-// limit, empties it (truncateWAL). An attempt that cannot finish, with a
-// long read open, is made again at the next check. The returned function
-// stops it.
-func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration) (stop func()) {
+// limit, empties it (truncateWAL). With quiet set it also empties a log
+// that did not grow since the last check, whatever its size: for a
+// database whose connections do not checkpoint on their own
+// (wal_autocheckpoint=0). An attempt that cannot finish, with a long read
+// open, is made again at the next check. The returned function stops it.
+func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration, quiet bool) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(interval)
 		defer t.Stop()
+		var last int64
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			if fi, err := os.Stat(walPath); err != nil || fi.Size() <= limit {
+			fi, err := os.Stat(walPath)
+			if err != nil {
+				continue
+			}
+			size := fi.Size()
+			grew := size != last
+			last = size
+			if size <= limit && (!quiet || grew || size == 0) {
 				continue
 			}
 			// The outcome shows in the file's size at the next check.

@@ -62,13 +62,13 @@ func TestBoundWALTruncatesTheLog(t *testing.T) {
 	}
 	const limit = 512 << 10
 	// Above the log's size: left alone.
-	stop := boundWAL(db, wal, 64<<20, 5*time.Millisecond)
+	stop := boundWAL(db, wal, 64<<20, 5*time.Millisecond, false)
 	time.Sleep(50 * time.Millisecond)
 	stop()
 	if s := size(); s < 2<<20 {
 		t.Fatalf("log of %d bytes checkpointed below the limit", s)
 	}
-	stop = boundWAL(db, wal, limit, 5*time.Millisecond)
+	stop = boundWAL(db, wal, limit, 5*time.Millisecond, false)
 	defer stop()
 	waitWALUnder(t, wal, limit, "with the bound on")
 	var n int
@@ -114,7 +114,7 @@ func TestBoundWALLetsWritersPastALongRead(t *testing.T) {
 	}
 	const limit = 64 << 10
 	wal := path + "-wal"
-	stop := boundWAL(db, wal, limit, 5*time.Millisecond)
+	stop := boundWAL(db, wal, limit, 5*time.Millisecond, false)
 	defer stop()
 	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
 		insert()
@@ -140,7 +140,7 @@ func TestBoundWALUnderManyWriters(t *testing.T) {
 	}
 	const limit = 256 << 10
 	wal := path + "-wal"
-	stop := boundWAL(db, wal, limit, 5*time.Millisecond)
+	stop := boundWAL(db, wal, limit, 5*time.Millisecond, false)
 	defer stop()
 	var wg sync.WaitGroup
 	written := make([]int, 8)
@@ -188,4 +188,58 @@ func TestBoundWALUnderManyWriters(t *testing.T) {
 		t.Fatalf("integrity check: %q, %v", check, err)
 	}
 	waitWALUnder(t, wal, limit, "after the writers stopped")
+}
+
+// TestBoundWALEmptiesAQuietLog: with quiet set, a log under the limit
+// that stopped growing is emptied, as SQLite's own checkpoints would have
+// done for a database that has them off.
+func TestBoundWALEmptiesAQuietLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := openDB(path, 1, "wal_autocheckpoint(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"CREATE TABLE t (b BLOB)", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32) INSERT INTO t SELECT randomblob(32768) FROM n"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal := path + "-wal"
+	if fi, err := os.Stat(wal); err != nil || fi.Size() < 1<<20 {
+		t.Fatalf("log after 1 MB of writes: %v, %v", fi, err)
+	}
+	stop := boundWAL(db, wal, 64<<20, 5*time.Millisecond, true)
+	defer stop()
+	waitWALUnder(t, wal, 0, "with writes stopped")
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 32 {
+		t.Fatalf("after the checkpoint: %d rows, %v", n, err)
+	}
+}
+
+// TestSyncLog: syncing the log of a store succeeds with the log and
+// without it (a store closed last removes its log).
+func TestSyncLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	if err := syncLog(path); err != nil {
+		t.Fatalf("without a log: %v", err)
+	}
+	db, err := openDB(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := syncLog(path); err != nil {
+		t.Fatalf("with a log: %v", err)
+	}
+	if err := syncLog(filepath.Join(path, "not-a-dir", "t.db")); err == nil {
+		t.Error("syncing a log under a file succeeded")
+	}
 }
