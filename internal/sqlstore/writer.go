@@ -28,6 +28,12 @@ type writer struct {
 
 	conn   *sql.Conn // guarded by turn; nil until first use, or after it broke
 	closed bool      // guarded by turn
+
+	mu sync.Mutex
+	// failed is the error of a sync that failed: no write is taken after
+	// it, as the log may have lost what it held, and commits reported
+	// after it could be lost with it in a crash.
+	failed error
 	// afterCommit, when set, runs after each commit, outside the turn, and
 	// the commit reports its error (the adapter's sync of the log).
 	afterCommit func() error
@@ -37,7 +43,8 @@ type writer struct {
 // one connection of its database, in turn. setup runs on the connection
 // when it is opened (its pragmas); afterCommit, when not nil, runs after
 // each commit, once the next writer may go on, and a commit is reported
-// done only when it returned nil.
+// done only when it returned nil. After an afterCommit error the store
+// takes no more writes: it must be reopened.
 func (s *DB) OneWriter(setup func(context.Context, *sql.Conn) error, afterCommit func() error) {
 	s.w = &writer{db: s.db, setup: setup, turn: make(chan struct{}, 1), afterCommit: afterCommit}
 }
@@ -47,6 +54,7 @@ func (s *DB) OneWriter(setup func(context.Context, *sql.Conn) error, afterCommit
 type writeTx struct {
 	*sql.Tx
 	w    *writer
+	ctx  context.Context
 	once sync.Once
 }
 
@@ -72,12 +80,18 @@ func (s *DB) beginWrite(ctx context.Context) (*writeTx, error) {
 		<-w.turn
 		return nil, err
 	}
-	return &writeTx{Tx: tx, w: w}, nil
+	return &writeTx{Tx: tx, w: w, ctx: ctx}, nil
 }
 
 // begin begins a transaction on the connection, opening it first if need
 // be, and once more if it broke since the last use.
 func (w *writer) begin(ctx context.Context) (*sql.Tx, error) {
+	w.mu.Lock()
+	failed := w.failed
+	w.mu.Unlock()
+	if failed != nil {
+		return nil, fmt.Errorf("sqlstore: no writes since a sync of the store failed (%w); reopen it", failed)
+	}
 	for attempt := 0; ; attempt++ {
 		if w.closed {
 			return nil, errors.New("sqlstore: the store is closed")
@@ -87,24 +101,35 @@ func (w *writer) begin(ctx context.Context) (*sql.Tx, error) {
 			if err != nil {
 				return nil, err
 			}
+			w.conn = c
 			if err := w.setup(ctx, c); err != nil {
-				c.Raw(func(any) error { return driver.ErrBadConn }) // never back to the pool as set up
-				c.Close()
+				w.drop()
 				return nil, fmt.Errorf("sqlstore: set up the writer connection: %w", err)
 			}
-			w.conn = c
 		}
-		tx, err := w.conn.BeginTx(ctx, nil)
+		// Not ctx: database/sql rolls a transaction back by itself when its
+		// context ends, in the background, and on this connection that
+		// ROLLBACK could come after the turn passed on, in the next
+		// writer's transaction. Statements still end with ctx, and
+		// Commit checks it.
+		tx, err := w.conn.BeginTx(context.WithoutCancel(ctx), nil)
 		if err == nil {
 			return tx, nil
 		}
 		if attempt == 0 && (errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
-			w.conn.Close()
-			w.conn = nil
+			w.drop()
 			continue
 		}
 		return nil, err
 	}
+}
+
+// drop closes the connection so that it does not go back to the pool
+// with the writer's settings. The caller has the turn.
+func (w *writer) drop() {
+	w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	w.conn.Close()
+	w.conn = nil
 }
 
 func (t *writeTx) end() {
@@ -113,12 +138,26 @@ func (t *writeTx) end() {
 	}
 }
 
-// Commit commits, ends the turn and, with afterCommit, waits for it.
+// Commit commits, ends the turn and, with afterCommit, waits for it. A
+// transaction whose context ended is rolled back instead, as sql.Tx does.
 func (t *writeTx) Commit() error {
+	if t.w == nil {
+		return t.Tx.Commit()
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.Rollback()
+		return err
+	}
 	err := t.Tx.Commit()
 	t.end()
-	if err == nil && t.w != nil && t.w.afterCommit != nil {
-		err = t.w.afterCommit()
+	if err == nil && t.w.afterCommit != nil {
+		if err = t.w.afterCommit(); err != nil {
+			t.w.mu.Lock()
+			if t.w.failed == nil {
+				t.w.failed = err
+			}
+			t.w.mu.Unlock()
+		}
 	}
 	return err
 }
@@ -137,8 +176,7 @@ func (s *DB) closeWriter() {
 	}
 	s.w.turn <- struct{}{}
 	if s.w.conn != nil {
-		s.w.conn.Close()
-		s.w.conn = nil
+		s.w.drop()
 	}
 	s.w.closed = true
 	<-s.w.turn

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -135,19 +137,99 @@ func TestOneWriterWaitEndsWithContext(t *testing.T) {
 }
 
 // TestOneWriterCommitReportsTheSync: a commit whose sync failed is
-// reported failed, and the next writer still gets its turn.
+// reported failed, and no write is taken after it.
 func TestOneWriterCommitReportsTheSync(t *testing.T) {
 	s := newOneWriterDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := s.insert(ctx, 1, 1); err != nil {
+		t.Fatal(err)
+	}
 	bad := errors.New("disk gone")
 	s.syncErr.Store(&bad)
-	if err := s.insert(ctx, 1, 1); !errors.Is(err, bad) {
+	if err := s.insert(ctx, 2, 2); !errors.Is(err, bad) {
 		t.Fatalf("commit with a failed sync: %v, want %v", err, bad)
 	}
 	s.syncErr.Store(nil)
-	if err := s.insert(ctx, 2, 2); err != nil {
-		t.Fatalf("the next write: %v", err)
+	err := s.insert(ctx, 3, 3)
+	if !errors.Is(err, bad) || !strings.Contains(err.Error(), "reopen") {
+		t.Fatalf("a write after a failed sync: %v, want a refusal naming it", err)
+	}
+}
+
+// TestOneWriterCancelKeepsTheNextWriterWhole: writers whose context ends
+// at any point of their transaction leave the next writer's transaction
+// whole. database/sql's own rollback of a transaction whose context ended
+// runs in the background, and on the one connection it undid the next
+// writer's BEGIN: its statements then committed one by one.
+func TestOneWriterCancelKeepsTheNextWriterWhole(t *testing.T) {
+	s := newOneWriterDB(t)
+	bg := context.Background()
+	end := time.Now().Add(time.Second)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for w := range 2 { // whole writers: three rows a transaction
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(end); n++ {
+				err := func() error {
+					tx, err := s.beginWrite(bg)
+					if err != nil {
+						return err
+					}
+					defer tx.Rollback()
+					for range 3 {
+						if _, err := tx.ExecContext(bg, "INSERT INTO t VALUES (?, ?)", w, n); err != nil {
+							return err
+						}
+					}
+					return tx.Commit()
+				}()
+				if err != nil {
+					errc <- fmt.Errorf("writer %d, transaction %d: %w", w, n, err)
+					return
+				}
+			}
+		}()
+	}
+	for c := range 2 { // writers whose context ends, at a different point each time
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(end); n++ {
+				ctx, cancel := context.WithTimeout(bg, time.Duration(n%7)*300*time.Microsecond)
+				tx, err := s.beginWrite(ctx)
+				if err != nil {
+					cancel()
+					continue
+				}
+				// A statement long enough to be cut short, often.
+				tx.ExecContext(ctx, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 5000) INSERT INTO t SELECT ?, i FROM r", 10+c)
+				if n%2 == 0 {
+					tx.Commit()
+				}
+				tx.Rollback()
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	rows, err := s.db.Query("SELECT w, n, count(*) FROM t WHERE w < 10 GROUP BY w, n HAVING count(*) <> 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w, n, c int
+		if err := rows.Scan(&w, &n, &c); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("writer %d, transaction %d: %d rows of 3 stored", w, n, c)
 	}
 }
 
