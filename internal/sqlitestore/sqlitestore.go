@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -90,47 +91,103 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 		adb.Close()
 		return nil, err
 	}
+	wal, err := logFile(ctx, db)
+	if err == nil {
+		var awal string
+		if awal, err = logFile(ctx, adb); err == nil {
+			s.OnClose(boundWAL(adb, awal, AuditWALLimit, time.Second, false))
+		}
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	// Writes take turns on one connection (sqlstore.OneWriter), which
 	// commits without waiting for the disk (synchronous=NORMAL): the log is
 	// synced after the turn has passed to the next writer, so the sync no
 	// longer holds every writer back, and a commit is still reported done
 	// only once it is on disk.
+	ls := &logSync{path: wal}
 	s.OneWriter(func(ctx context.Context, c *sql.Conn) error {
 		for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = %d", -WriterCacheKiB), "PRAGMA synchronous = NORMAL"} {
 			if _, err := c.ExecContext(ctx, p); err != nil {
 				return err
 			}
 		}
-		return nil
-	}, func() error { return syncLog(path) })
-	s.OnClose(boundWAL(db, path+"-wal", WALLimit, time.Second, true))
-	s.OnClose(boundWAL(adb, AuditPath(path)+"-wal", AuditWALLimit, time.Second, false))
+		// While this connection is open SQLite keeps the log file, so the
+		// file opened now is the log for as long as the connection lasts.
+		return ls.open()
+	}, ls.sync)
+	s.OnClose(boundWAL(db, wal, WALLimit, time.Second, true))
+	s.OnClose(ls.close)
 	return s, nil
 }
 
-// syncLog makes what was committed to the database in path durable: it
-// syncs the write-ahead log, which holds every commit made since the last
+// logFile is the write-ahead log of db's main database, named as SQLite
+// names it: beside the file it opened, symbolic links followed.
+func logFile(ctx context.Context, db *sql.DB) (string, error) {
+	var file string
+	if err := db.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return "", fmt.Errorf("sqlitestore: name of the database file: %w", err)
+	}
+	if file == "" {
+		return "", errors.New("sqlitestore: the database has no file")
+	}
+	return file + "-wal", nil
+}
+
+// logSync makes what was committed to a database durable: it syncs the
+// write-ahead log (path), which holds every commit made since the last
 // checkpoint. A checkpoint syncs what it copies into the database file
 // before the log may be written again from its start, so a commit that is
 // no longer in the log is already on disk; SQLite finds the commits in
 // the log again after a crash, in order, up to the first incomplete one.
-func syncLog(path string) error {
-	f, err := os.OpenFile(path+"-wal", os.O_RDWR, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		// No log: SQLite checkpointed and removed it, syncing the database.
-		return nil
-	}
+//
+// The file stays open from one sync to the next, so that a failed
+// write-back of the log is reported to the next sync whoever wrote it.
+type logSync struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File // nil before open and after close
+}
+
+// open opens the log anew, closing the file opened before.
+func (l *logSync) open() error {
+	f, err := os.OpenFile(l.path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("sqlitestore: sync the log: %w", err)
+		return fmt.Errorf("sqlitestore: open the log to sync it: %w", err)
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	l.mu.Lock()
+	old := l.f
+	l.f = f
+	l.mu.Unlock()
+	if old != nil {
+		old.Close()
 	}
-	if err != nil {
+	return nil
+}
+
+func (l *logSync) sync() error {
+	l.mu.Lock()
+	f := l.f
+	l.mu.Unlock()
+	if f == nil {
+		return errors.New("sqlitestore: sync the log: not open")
+	}
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("sqlitestore: sync the log: %w", err)
 	}
 	return nil
+}
+
+func (l *logSync) close() {
+	l.mu.Lock()
+	f := l.f
+	l.f = nil
+	l.mu.Unlock()
+	if f != nil {
+		f.Close()
+	}
 }
 
 // AuditPath is the file of the audit log of the store in path: trawl.db's

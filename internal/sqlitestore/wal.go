@@ -33,7 +33,7 @@ const checkpointWait = 100 * time.Millisecond
 
 // boundWAL checks the size of db's log (walPath) every interval and, past
 // limit, empties it (truncateWAL). With quiet set it also empties a log
-// that did not grow since the last check, whatever its size: for a
+// not written since the last check, whatever its size: for a
 // database whose connections do not checkpoint on their own
 // (wal_autocheckpoint=0). An attempt that cannot finish, with a long read
 // open, is made again at the next check. The returned function stops it.
@@ -44,7 +44,7 @@ func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration, q
 		defer close(done)
 		t := time.NewTicker(interval)
 		defer t.Stop()
-		var last int64
+		var last os.FileInfo
 		for {
 			select {
 			case <-ctx.Done():
@@ -55,10 +55,11 @@ func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration, q
 			if err != nil {
 				continue
 			}
-			size := fi.Size()
-			grew := size != last
-			last = size
-			if size <= limit && (!quiet || grew || size == 0) {
+			// Written since the last check: a log started again from its
+			// beginning keeps its size.
+			written := last == nil || fi.Size() != last.Size() || !fi.ModTime().Equal(last.ModTime())
+			last = fi
+			if fi.Size() <= limit && (!quiet || written || fi.Size() == 0) {
 				continue
 			}
 			// The outcome shows in the file's size at the next check.

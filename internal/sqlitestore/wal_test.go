@@ -218,13 +218,10 @@ func TestBoundWALEmptiesAQuietLog(t *testing.T) {
 	}
 }
 
-// TestSyncLog: syncing the log of a store succeeds with the log and
-// without it (a store closed last removes its log).
-func TestSyncLog(t *testing.T) {
+// TestLogSync: the log is synced through the file opened last; before
+// it is opened, after it is closed, and when it is missing, a sync fails.
+func TestLogSync(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.db")
-	if err := syncLog(path); err != nil {
-		t.Fatalf("without a log: %v", err)
-	}
 	db, err := openDB(path, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -233,13 +230,60 @@ func TestSyncLog(t *testing.T) {
 	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(path + "-wal"); err != nil {
+	ls := &logSync{path: path + "-wal"}
+	if err := ls.sync(); err == nil {
+		t.Error("sync before open succeeded")
+	}
+	for range 2 {
+		if err := ls.open(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ls.sync(); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+	}
+	ls.close()
+	if err := ls.sync(); err == nil {
+		t.Error("sync after close succeeded")
+	}
+	missing := &logSync{path: path + "-not-a-log"}
+	if err := missing.open(); err == nil {
+		t.Error("opened a log that does not exist")
+	}
+}
+
+// TestLogFileFollowsLinks: a store opened through a symbolic link has its
+// log beside the file linked to, and that is the log it syncs and bounds.
+func TestLogFileFollowsLinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := syncLog(path); err != nil {
-		t.Fatalf("with a log: %v", err)
+	target := filepath.Join(dir, "real", "t.db")
+	link := filepath.Join(dir, "t.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
 	}
-	if err := syncLog(filepath.Join(path, "not-a-dir", "t.db")); err == nil {
-		t.Error("syncing a log under a file succeeded")
+	s, err := OpenFile(t.Context(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wal, err := logFile(t.Context(), s.SQL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.EvalSymlinks(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal != want+"-wal" {
+		t.Errorf("log %q, want %q", wal, want+"-wal")
+	}
+	if _, err := os.Stat(wal); err != nil {
+		t.Errorf("the log: %v", err)
+	}
+	if _, err := os.Stat(link + "-wal"); err == nil {
+		t.Errorf("a log beside the link too")
 	}
 }
