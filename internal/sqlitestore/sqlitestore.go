@@ -157,6 +157,12 @@ func (l *logSync) open() error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: open the log to sync it: %w", err)
 	}
+	l.swap(f)
+	return nil
+}
+
+// swap puts f in place of the file open before, and closes that one.
+func (l *logSync) swap(f *os.File) {
 	l.mu.Lock()
 	old := l.f
 	l.f = f
@@ -164,7 +170,6 @@ func (l *logSync) open() error {
 	if old != nil {
 		old.Close()
 	}
-	return nil
 }
 
 func (l *logSync) sync() error {
@@ -180,15 +185,7 @@ func (l *logSync) sync() error {
 	return nil
 }
 
-func (l *logSync) close() {
-	l.mu.Lock()
-	f := l.f
-	l.f = nil
-	l.mu.Unlock()
-	if f != nil {
-		f.Close()
-	}
-}
+func (l *logSync) close() { l.swap(nil) }
 
 // AuditPath is the file of the audit log of the store in path: trawl.db's
 // is trawl-audit.db. Its writes, one per request, would otherwise make
