@@ -109,7 +109,9 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// only once it is on disk.
 	ls := &logSync{path: wal}
 	s.OneWriter(func(ctx context.Context, c *sql.Conn) error {
-		for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = %d", -WriterCacheKiB), "PRAGMA synchronous = NORMAL"} {
+		// journal_size_limit: the log that boundWAL had restarted is cut to
+		// what the writer wrote since.
+		for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = %d", -WriterCacheKiB), "PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 0"} {
 			if _, err := c.ExecContext(ctx, p); err != nil {
 				return err
 			}

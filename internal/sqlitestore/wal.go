@@ -63,7 +63,7 @@ func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration, q
 				continue
 			}
 			// The outcome shows in the file's size at the next check.
-			_ = truncateWAL(ctx, db)
+			_ = truncateWAL(ctx, db, quiet && written)
 		}
 	}()
 	return func() {
@@ -79,7 +79,13 @@ func boundWAL(db *sql.DB, walPath string, limit int64, interval time.Duration, q
 // file, waiting at most checkpointWait (twice) for the writer and for
 // readers of older snapshots: writers are held back no longer than that
 // plus the copy, and never until their own busy timeout runs out.
-func truncateWAL(ctx context.Context, db *sql.DB) (err error) {
+//
+// With restart set the log is not emptied but left for the next writer to
+// write again from its start (RESTART), which it shortens to what it
+// writes when journal_size_limit is set: emptying it changes the log's
+// header under every connection, and each then drops its page cache,
+// where a restart by the writer leaves the writer's cache as it is.
+func truncateWAL(ctx context.Context, db *sql.DB, restart bool) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -103,6 +109,10 @@ func truncateWAL(ctx context.Context, db *sql.DB) (err error) {
 	if logFrames != copied {
 		return nil // a reader still needs part of the log
 	}
-	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	mode := "TRUNCATE"
+	if restart {
+		mode = "RESTART"
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
 	return err
 }

@@ -287,3 +287,69 @@ func TestLogFileFollowsLinks(t *testing.T) {
 		t.Errorf("a log beside the link too")
 	}
 }
+
+// TestRestartWALLeavesTheLogToTheWriter: a checkpoint with restart set
+// copies the log but leaves the file as it is, with no new header for the
+// connections to notice; the writer, with journal_size_limit set as the
+// store's is, writes it again from its start and cuts it to what it wrote.
+func TestRestartWALLeavesTheLogToTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := openDB(path, 4, "wal_autocheckpoint(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, q := range []string{"PRAGMA journal_size_limit = 0", "CREATE TABLE t (b BLOB)"} {
+		if _, err := w.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert := func() {
+		t.Helper()
+		if _, err := w.ExecContext(t.Context(), "INSERT INTO t VALUES (randomblob(65536))"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wal := path + "-wal"
+	size := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(wal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	for range 64 {
+		insert()
+	}
+	before := size()
+	if err := truncateWAL(t.Context(), db, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(); got != before {
+		t.Fatalf("log of %d bytes is %d after a restarting checkpoint; want it left alone", before, got)
+	}
+	insert()
+	if got := size(); got > 256<<10 || got == 0 {
+		t.Fatalf("log of %d bytes after the next write of 64 KB (%d before)", got, before)
+	}
+	if err := truncateWAL(t.Context(), db, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := size(); got != 0 {
+		t.Fatalf("log of %d bytes after an emptying checkpoint", got)
+	}
+	var n int
+	var check string
+	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 65 {
+		t.Fatalf("%d rows, %v; want 65", n, err)
+	}
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity check: %q, %v", check, err)
+	}
+}
