@@ -75,8 +75,10 @@ func Open(ctx context.Context, dir string) (*sqlstore.DB, error) {
 // OpenFile opens the store in the database file path, with the audit log
 // in the file beside it (AuditPath).
 func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
-	// Its checkpoints are boundWAL's alone (WALLimit).
-	db, err := openDB(path, MaxIdleConns, "wal_autocheckpoint(0)")
+	// Its checkpoints are boundWAL's alone (WALLimit). journal_size_limit:
+	// a connection that writes a log again from its start, once boundWAL
+	// restarted it, cuts the file to what it wrote.
+	db, err := openDB(path, MaxIdleConns, "wal_autocheckpoint(0)", "journal_size_limit(0)")
 	if err != nil {
 		return nil, err
 	}
@@ -109,9 +111,7 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// only once it is on disk.
 	ls := &logSync{path: wal}
 	s.OneWriter(func(ctx context.Context, c *sql.Conn) error {
-		// journal_size_limit: the log that boundWAL had restarted is cut to
-		// what the writer wrote since.
-		for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = %d", -WriterCacheKiB), "PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 0"} {
+		for _, p := range []string{fmt.Sprintf("PRAGMA cache_size = %d", -WriterCacheKiB), "PRAGMA synchronous = NORMAL"} {
 			if _, err := c.ExecContext(ctx, p); err != nil {
 				return err
 			}
