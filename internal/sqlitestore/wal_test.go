@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,20 @@ import (
 	"testing"
 	"time"
 )
+
+// openTestDB opens the database t.db in the test's temporary directory
+// with openDB's arguments, to be closed when the test ends, and returns it
+// and its file's path.
+func openTestDB(t *testing.T, idle int, more ...string) (*sql.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := openDB(path, idle, more...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
 
 // waitWALUnder waits up to 10 s for the log wal to be at most limit bytes,
 // and fails the test if it is not (when names the moment, for the message).
@@ -30,12 +45,7 @@ func waitWALUnder(t *testing.T, wal string, limit int64, when string) {
 }
 
 func TestBoundWALTruncatesTheLog(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 1)
 	db.SetMaxOpenConns(1) // one connection, so that its settings hold for every statement
 	// Without automatic checkpoints the log only grows, as under writes
 	// that never pause.
@@ -82,12 +92,7 @@ func TestBoundWALTruncatesTheLog(t *testing.T) {
 // checkpoint that holds the write lock while it waits for readers would
 // make them fail after their busy timeout).
 func TestBoundWALLetsWritersPastALongRead(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 8)
 	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
 		t.Fatal(err)
 	}
@@ -129,12 +134,7 @@ func TestBoundWALLetsWritersPastALongRead(t *testing.T) {
 // here, with the bound or without it: SQLite's busy handler sleeps and
 // retries, and serves writers in no order.)
 func TestBoundWALUnderManyWriters(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 10)
 	if _, err := db.Exec("CREATE TABLE t (w INTEGER, b BLOB)"); err != nil {
 		t.Fatal(err)
 	}
@@ -194,12 +194,7 @@ func TestBoundWALUnderManyWriters(t *testing.T) {
 // that stopped growing is emptied, as SQLite's own checkpoints would have
 // done for a database that has them off.
 func TestBoundWALEmptiesAQuietLog(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 1, "wal_autocheckpoint(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 1, "wal_autocheckpoint(0)")
 	for _, q := range []string{"CREATE TABLE t (b BLOB)", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32) INSERT INTO t SELECT randomblob(32768) FROM n"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -221,12 +216,7 @@ func TestBoundWALEmptiesAQuietLog(t *testing.T) {
 // TestLogSync: the log is synced through the file opened last; before
 // it is opened, after it is closed, and when it is missing, a sync fails.
 func TestLogSync(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 1)
 	if _, err := db.Exec("CREATE TABLE t (b BLOB)"); err != nil {
 		t.Fatal(err)
 	}
@@ -294,12 +284,7 @@ func TestLogFileFollowsLinks(t *testing.T) {
 // the store's connections have it, writes it again from its start and
 // cuts it to what it wrote.
 func TestRestartWALLeavesTheLogToTheWriter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := openDB(path, 4, "wal_autocheckpoint(0)", "journal_size_limit(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTestDB(t, 4, "wal_autocheckpoint(0)", "journal_size_limit(0)")
 	w, err := db.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
