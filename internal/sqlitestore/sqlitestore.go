@@ -94,11 +94,9 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	wal, err := logFile(ctx, db)
+	var auditWAL string
 	if err == nil {
-		var awal string
-		if awal, err = logFile(ctx, adb); err == nil {
-			s.OnClose(boundWAL(adb, awal, AuditWALLimit, time.Second, false))
-		}
+		auditWAL, err = logFile(ctx, adb)
 	}
 	if err != nil {
 		s.Close()
@@ -121,6 +119,7 @@ func OpenFile(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return ls.open()
 	}, ls.sync)
 	s.OnClose(boundWAL(db, wal, WALLimit, time.Second, true))
+	s.OnClose(boundWAL(adb, auditWAL, AuditWALLimit, time.Second, false))
 	s.OnClose(ls.close)
 	return s, nil
 }
